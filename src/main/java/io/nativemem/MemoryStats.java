@@ -1,0 +1,99 @@
+package io.nativemem;
+
+import io.nativemem.internal.Reservations;
+
+/**
+ * A snapshot of the native memory ledger, from {@link NativeMemory#stats()}.
+ *
+ * <p>The capacity, the count and the reserved bytes are read together: the capacity is checked not
+ * to have moved while the others were read, so {@code totalCapacity() <= maxMemory()} and
+ * {@code reservedMemory() >= totalCapacity()} hold in every snapshot. The event counters (freed,
+ * waited, failed) are cumulative since the process started.
+ */
+public final class MemoryStats {
+
+    private final Reservations.Snapshot snapshot;
+
+    private MemoryStats(Reservations.Snapshot snapshot) {
+        this.snapshot = snapshot;
+    }
+
+    static MemoryStats of(Reservations.Snapshot snapshot) {
+        return new MemoryStats(snapshot);
+    }
+
+    /** @return live blocks: allocated and not yet freed (mappings not included) */
+    public long count() {
+        return snapshot.count();
+    }
+
+    /** @return bytes reserved for live blocks: their capacity plus any alignment overhead */
+    public long reservedMemory() {
+        return snapshot.reservedMemory();
+    }
+
+    /** @return the total capacity of live blocks: what the limit bounds */
+    public long totalCapacity() {
+        return snapshot.totalCapacity();
+    }
+
+    /** @return the limit, as {@link NativeMemory#maxMemory()} */
+    public long maxMemory() {
+        return snapshot.maxMemory();
+    }
+
+    /** @return the highest {@link #reservedMemory()} since the process started */
+    public long peakReservedMemory() {
+        return snapshot.peakReservedMemory();
+    }
+
+    /** @return blocks freed by the runtime's cleaner after the GC found them unreachable */
+    public long freedByGc() {
+        return snapshot.freedByGc();
+    }
+
+    /** @return blocks freed explicitly, by closing an arena or a buffer */
+    public long freedExplicitly() {
+        return snapshot.freedExplicitly();
+    }
+
+    /** @return reservations that did not fit at once and took the GC-assisted slow path */
+    public long waitedReservations() {
+        return snapshot.waitedReservations();
+    }
+
+    /** @return the total time spent in the slow path, in nanoseconds */
+    public long waitedNanos() {
+        return snapshot.waitedNanos();
+    }
+
+    /** @return reservations that failed with {@link OutOfMemoryError} */
+    public long failedReservations() {
+        return snapshot.failedReservations();
+    }
+
+    /** @return GCs the slow path requested */
+    public long gcRequests() {
+        return snapshot.gcRequests();
+    }
+
+    /** @return live file mappings */
+    public long mappedCount() {
+        return snapshot.mappedCount();
+    }
+
+    /** @return bytes of live file mappings (not counted against the limit) */
+    public long mappedMemory() {
+        return snapshot.mappedMemory();
+    }
+
+    @Override
+    public String toString() {
+        return "MemoryStats[count=" + count() + " reserved=" + reservedMemory() + " capacity=" + totalCapacity()
+                + " max=" + maxMemory() + " peak=" + peakReservedMemory() + " freedByGc=" + freedByGc()
+                + " freedExplicitly=" + freedExplicitly() + " waited=" + waitedReservations()
+                + " waitedNanos=" + waitedNanos() + " failed=" + failedReservations()
+                + " gcRequests=" + gcRequests() + " mappedCount=" + mappedCount()
+                + " mappedMemory=" + mappedMemory() + "]";
+    }
+}

@@ -1,0 +1,109 @@
+package io.nativemem;
+
+import io.nativemem.internal.ArenaCleanup;
+import io.nativemem.internal.BlockList;
+import io.nativemem.internal.Errors;
+import io.nativemem.internal.NativeBlocks;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/**
+ * The one implementation of {@link NativeArena}.
+ *
+ * <p>A JDK arena of the same kind (a shared one, never closed, for {@code AUTO}) provides the
+ * scope: segments are attached to it with {@code reinterpret}, so closing it makes every view
+ * throw {@link IllegalStateException}, and the JDK checks owner threads for us. The blocks
+ * themselves are ours: recorded in a {@link BlockList}, freed by an {@link ArenaCleanup} that
+ * watches the scope, explicitly on {@link #close()} or by the GC when nobody can reach the scope.
+ *
+ * @implNote This class sits in the exported package, package-private, because a sealed type's
+ *     permitted subclasses must share its package when the library runs on the class path.
+ */
+final class NativeArenaImpl implements NativeArena {
+
+    enum Kind { CONFINED, SHARED, AUTO }
+
+    private final Kind kind;
+    private final Arena scopeArena;
+    private final BlockList blocks;
+    private final ArenaCleanup cleanup;
+    private final Thread owner;
+
+    private NativeArenaImpl(Kind kind, Arena scopeArena) {
+        this.kind = kind;
+        this.scopeArena = scopeArena;
+        this.blocks = new BlockList();
+        this.owner = kind == Kind.CONFINED ? Thread.currentThread() : null;
+        this.cleanup = new ArenaCleanup(scopeArena.scope(), blocks);
+    }
+
+    static NativeArena create(Kind kind) {
+        Arena scope = kind == Kind.CONFINED ? Arena.ofConfined() : Arena.ofShared();
+        return new NativeArenaImpl(kind, scope);
+    }
+
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        NativeBlocks.validate(byteSize, byteAlignment);
+        checkUsable();
+        long address = NativeBlocks.allocate(byteSize, byteAlignment);
+        boolean owned = false;
+        try {
+            MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(byteSize, scopeArena, null);
+            owned = blocks.add(address, byteSize);
+            if (!owned) {
+                throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
+            }
+            return segment;
+        } finally {
+            if (!owned) {
+                NativeBlocks.discard(address, byteSize);
+            }
+        }
+    }
+
+    @Override
+    public NativeBuffer allocateBuffer(long capacity, long alignment) {
+        NativeBlocks.validate(capacity, alignment);
+        return new NativeBuffer(allocate(capacity, alignment), null, NativeBlocks.effectiveAlignment(alignment));
+    }
+
+    @Override
+    public MappedNativeBuffer map(Path file, FileChannel.MapMode mode, long offset, long length) throws IOException {
+        checkUsable();
+        throw new UnsupportedOperationException("Mapped files are not available yet");
+    }
+
+    @Override
+    public MemorySegment.Scope scope() {
+        return scopeArena.scope();
+    }
+
+    @Override
+    public void close() {
+        if (kind == Kind.AUTO) {
+            throw Errors.autoArenaClose();
+        }
+        scopeArena.close(); // checks the owner thread and double close; kills every view
+        cleanup.runExplicitly();
+    }
+
+    private void checkUsable() {
+        if (owner != null && owner != Thread.currentThread()) {
+            throw Errors.wrongThread(owner);
+        }
+        if (!scopeArena.scope().isAlive()) {
+            throw Errors.alreadyClosed();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NativeArena[kind=" + kind + " blocks=" + blocks.count() + " bytes=" + blocks.bytes()
+                + " alive=" + scopeArena.scope().isAlive() + "]";
+    }
+}

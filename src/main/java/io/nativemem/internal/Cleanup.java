@@ -1,0 +1,71 @@
+package io.nativemem.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.PhantomReference;
+
+/**
+ * Frees native memory exactly once: either explicitly ({@link #runExplicitly()}, from a
+ * {@code close()}) or by the GC, when the watched object (a segment's scope, which every view
+ * keeps reachable) became phantom-reachable and the {@link ReclaimQueue} hands the reference over.
+ *
+ * <p>Whichever comes first wins a compare-and-set; the other does nothing. A subclass must not
+ * reference the watched object, or it would never become unreachable.
+ */
+public abstract class Cleanup extends PhantomReference<Object> {
+
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Cleanup.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final ReclaimQueue queue;
+    @SuppressWarnings("unused") // accessed through STATE
+    private volatile int state;
+    // The queue's list of live cleanups, guarded by the queue: keeps this reference reachable.
+    Cleanup previous;
+    Cleanup next;
+
+    protected Cleanup(Object watched, ReclaimQueue queue) {
+        super(watched, queue.referenceQueue());
+        this.queue = queue;
+        queue.add(this);
+    }
+
+    /**
+     * Frees now, unless the GC or another caller already did.
+     *
+     * @return whether this call freed the memory
+     */
+    public final boolean runExplicitly() {
+        return run(false);
+    }
+
+    /** Called by the reclaim queue once the watched object is unreachable. */
+    final boolean runByGc() {
+        return run(true);
+    }
+
+    /** Whether the memory has been freed (or is being freed). */
+    public final boolean isDone() {
+        return state != 0;
+    }
+
+    private boolean run(boolean byGc) {
+        if (!STATE.compareAndSet(this, 0, 1)) {
+            return false;
+        }
+        queue.remove(this);
+        clear();
+        free(byGc);
+        return true;
+    }
+
+    /** Frees the memory and returns its reservation; runs at most once. */
+    protected abstract void free(boolean byGc);
+}

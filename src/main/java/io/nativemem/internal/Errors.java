@@ -1,0 +1,62 @@
+package io.nativemem.internal;
+
+/**
+ * Every exception the runtime throws is built here, so that the same mistake always reads the
+ * same way and every message names the offending values.
+ */
+public final class Errors {
+
+    private Errors() {
+    }
+
+    public static IllegalArgumentException invalidSize(String what, long value) {
+        return new IllegalArgumentException("Invalid " + what + ": " + value + " (must be >= 0)");
+    }
+
+    public static IllegalArgumentException invalidAlignment(long alignment) {
+        return new IllegalArgumentException("Invalid alignment: " + alignment + " (must be a power of two)");
+    }
+
+    public static IllegalArgumentException malformedLimit(String property, String value, String why) {
+        return new IllegalArgumentException("Malformed system property " + property + "=\"" + value
+                + "\" (" + why + "; expected bytes with an optional k, m, g or t suffix, e.g. 512m)");
+    }
+
+    public static OutOfMemoryError cannotReserve(long bytes, long allocated, long limit) {
+        return new OutOfMemoryError("Cannot reserve " + bytes + " bytes of native memory (allocated: "
+                + allocated + ", limit: " + limit + ")");
+    }
+
+    public static OutOfMemoryError allocationFailed(String call, long bytes, long alignment) {
+        return new OutOfMemoryError(call + " could not allocate " + bytes + " bytes (alignment: "
+                + alignment + ")");
+    }
+
+    public static IllegalStateException alreadyClosed() {
+        return new IllegalStateException("Already closed");
+    }
+
+    public static WrongThreadException wrongThread(Thread owner) {
+        return new WrongThreadException("Attempted access outside owning thread (owner: " + owner.getName()
+                + ", current: " + Thread.currentThread().getName() + ")");
+    }
+
+    public static UnsupportedOperationException autoArenaClose() {
+        return new UnsupportedOperationException("An automatic arena cannot be closed: the GC frees its memory");
+    }
+
+    public static UnsupportedOperationException notOwner() {
+        return new UnsupportedOperationException(
+                "This buffer belongs to an arena: close the arena to free it");
+    }
+
+    public static IndexOutOfBoundsException outOfBounds(String what, long index, long length, long bound) {
+        return new IndexOutOfBoundsException(what + " out of bounds: index=" + index + " length=" + length
+                + " limit=" + bound);
+    }
+
+    public static IllegalArgumentException badCursor(String what, long value, long low, long high) {
+        return new IllegalArgumentException("Invalid " + what + ": " + value + " (must be in [" + low + ", "
+                + high + "])");
+    }
+}

@@ -1,0 +1,52 @@
+package io.nativemem.internal;
+
+import java.util.Locale;
+
+/**
+ * Parses the process-wide limit, given like {@code -XX:MaxDirectMemorySize}: bytes with an
+ * optional {@code k}/{@code m}/{@code g}/{@code t} suffix in any case.
+ */
+public final class MemoryLimit {
+
+    /** The system property that sets the limit, read once per process. */
+    public static final String PROPERTY = "nativemem.maxMemory";
+
+    private MemoryLimit() {
+    }
+
+    /**
+     * Parses {@code value}; {@code null} means "unset" and gives {@code fallback}.
+     *
+     * @throws IllegalArgumentException naming the property and the value when it is malformed
+     */
+    public static long parse(String value, long fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        String text = value.strip().toLowerCase(Locale.ROOT);
+        if (text.isEmpty()) {
+            throw Errors.malformedLimit(PROPERTY, value, "empty");
+        }
+        int shift = switch (text.charAt(text.length() - 1)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            case 't' -> 40;
+            default -> 0;
+        };
+        String digits = shift == 0 ? text : text.substring(0, text.length() - 1);
+        if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw Errors.malformedLimit(PROPERTY, value, "not a whole number of bytes");
+        }
+        long number;
+        try {
+            number = Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            throw Errors.malformedLimit(PROPERTY, value, "larger than " + Long.MAX_VALUE);
+        }
+        if (number > (Long.MAX_VALUE >> shift)) {
+            throw Errors.malformedLimit(PROPERTY, value, "larger than " + Long.MAX_VALUE + " bytes");
+        }
+        return number << shift;
+    }
+}

@@ -1,0 +1,74 @@
+package io.nativemem.internal;
+
+/**
+ * The allocation pipeline for one block: validate, reserve, allocate, zero; and its mirror
+ * image, free then unreserve. Each finished step is undone if a later one fails, so a failure
+ * leaves the ledger exactly as it found it.
+ */
+public final class NativeBlocks {
+
+    private NativeBlocks() {
+    }
+
+    /**
+     * Checks a size and an alignment the way {@code Arena.allocate} does.
+     *
+     * @throws IllegalArgumentException naming the value, for a negative size or an alignment that
+     *     is not a positive power of two
+     */
+    public static void validate(long size, long alignment) {
+        if (size < 0) {
+            throw Errors.invalidSize("size", size);
+        }
+        if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
+            throw Errors.invalidAlignment(alignment);
+        }
+    }
+
+    /**
+     * Reserves, allocates and zeroes one block; the caller has validated the arguments.
+     *
+     * @return the block's address
+     * @throws OutOfMemoryError when the limit leaves no room, or libc has no memory; the ledger is
+     *     then unchanged
+     */
+    public static long allocate(long size, long alignment) {
+        Reservations ledger = Ledger.global();
+        ledger.reserve(size, 0);
+        long address = 0;
+        try {
+            address = LibcAllocator.allocateZeroed(size, alignment);
+        } finally {
+            if (address == 0) {
+                ledger.release(size, 0, 1);
+            }
+        }
+        if (address == 0) {
+            throw Errors.allocationFailed(alignment > LibcAllocator.MALLOC_ALIGNMENT ? "posix_memalign" : "malloc",
+                    size, alignment);
+        }
+        return address;
+    }
+
+    /** The alignment a block of this requested alignment really has. */
+    public static long effectiveAlignment(long alignment) {
+        return Math.max(alignment, LibcAllocator.MALLOC_ALIGNMENT);
+    }
+
+    /** Frees one block and returns its reservation. */
+    public static void free(long address, long size, boolean byGc) {
+        LibcAllocator.free(address);
+        Reservations ledger = Ledger.global();
+        ledger.release(size, 0, 1);
+        ledger.recordFreed(1, byGc);
+    }
+
+    /**
+     * Undoes {@link #allocate} for a block that never reached its user (a later step failed):
+     * freed and unreserved, and not counted as freed in the stats.
+     */
+    public static void discard(long address, long size) {
+        LibcAllocator.free(address);
+        Ledger.global().release(size, 0, 1);
+    }
+}

@@ -1,0 +1,105 @@
+package io.nativemem.internal;
+
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+
+/**
+ * The runtime's own cleaner: a {@link ReferenceQueue} of {@link Cleanup}s, drained by a daemon
+ * thread and, when the limit is reached, by the allocating threads themselves.
+ *
+ * @apiNote {@code java.lang.ref.Cleaner} keeps its queue to itself, so an allocating thread could
+ *     only wait for its thread to get round to freeing. Owning the queue lets a thread that needs
+ *     room free what the GC has already found unreachable at once, which the JDK's {@code Bits}
+ *     can do only through JDK-internal access to the Reference Handler.
+ */
+public final class ReclaimQueue {
+
+    private static final ReclaimQueue GLOBAL = new ReclaimQueue("nativemem-reclaimer");
+
+    private final ReferenceQueue<Object> queue = new ReferenceQueue<>();
+    private final Object lock = new Object();
+    // Head of a doubly-linked list of live cleanups: a registered PhantomReference must stay
+    // strongly reachable until it is enqueued, or the GC would drop it silently.
+    private Cleanup head;
+    private long live;
+
+    private ReclaimQueue(String threadName) {
+        Thread thread = new Thread(this::serve, threadName);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public static ReclaimQueue global() {
+        return GLOBAL;
+    }
+
+    ReferenceQueue<Object> referenceQueue() {
+        return queue;
+    }
+
+    void add(Cleanup cleanup) {
+        synchronized (lock) {
+            cleanup.next = head;
+            if (head != null) {
+                head.previous = cleanup;
+            }
+            head = cleanup;
+            live++;
+        }
+    }
+
+    void remove(Cleanup cleanup) {
+        synchronized (lock) {
+            if (cleanup.previous == null && head != cleanup) {
+                return; // not in the list
+            }
+            if (cleanup.previous != null) {
+                cleanup.previous.next = cleanup.next;
+            } else {
+                head = cleanup.next;
+            }
+            if (cleanup.next != null) {
+                cleanup.next.previous = cleanup.previous;
+            }
+            cleanup.previous = null;
+            cleanup.next = null;
+            live--;
+        }
+    }
+
+    /** How many cleanups are registered and not yet run. */
+    public long live() {
+        synchronized (lock) {
+            return live;
+        }
+    }
+
+    /**
+     * Frees, on the calling thread, everything the GC has already handed over.
+     *
+     * @return how many cleanups this call ran
+     */
+    public int drain() {
+        int freed = 0;
+        for (Reference<?> ref; (ref = queue.poll()) != null; ) {
+            if (((Cleanup) ref).runByGc()) {
+                freed++;
+            }
+        }
+        return freed;
+    }
+
+    private void serve() {
+        for (;;) {
+            try {
+                ((Cleanup) queue.remove()).runByGc();
+            } catch (InterruptedException e) {
+                // Nobody interrupts this thread on purpose; keep serving.
+            } catch (Throwable t) {
+                // A failing cleanup must not stop the reclaimer: report and go on.
+                System.getLogger(ReclaimQueue.class.getName()).log(System.Logger.Level.ERROR,
+                        "A native memory cleanup failed", t);
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package io.nativemem.internal;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The ledger: admits capacity against the limit, the {@code java.nio.Bits} of nativemem.
+ *
+ * <p>The limit is enforced by one compare-and-set loop on the total capacity, which checks
+ * before it adds: the total never exceeds the limit, not even for an instant (Arrow's
+ * add-then-check accounting can overshoot briefly; we never do). The block count and the
+ * alignment overhead are kept beside it. A release that would take a counter below zero is a
+ * bug in the runtime and throws at once rather than corrupting the ledger silently.
+ *
+ * <p>When a reservation does not fit, {@link #reserve} takes the slow path: free what the
+ * reclaimer already found unreachable, ask for one GC, then wait up to 9 times with exponential
+ * back-off (1, 2, 4, ... 256 ms: about 0.5 s in all, as {@code Bits} does), waking as soon as
+ * any block is released, before it gives up with {@link OutOfMemoryError}.
+ */
+public final class Reservations {
+
+    /** What the slow path may do to make room: free unreachable blocks, request a GC. */
+    public interface Reclaimer {
+        /** Frees every block already found unreachable; returns how many were freed. */
+        int reclaimPending();
+
+        /** Asks the runtime for a GC; returns whether a GC was requested. */
+        boolean requestGc();
+    }
+
+    /** As in {@code java.nio.Bits}: 9 waits of 1, 2, 4, ... 256 ms, about 0.5 s in total. */
+    static final int MAX_WAITS = 9;
+
+    private final long limit;
+    private final Reclaimer reclaimer;
+
+    private final AtomicLong capacity = new AtomicLong();
+    private final AtomicLong overhead = new AtomicLong();
+    private final AtomicLong count = new AtomicLong();
+    private final AtomicLong peakReserved = new AtomicLong();
+
+    private final LongAdder waitedReservations = new LongAdder();
+    private final LongAdder waitedNanos = new LongAdder();
+    private final LongAdder failedReservations = new LongAdder();
+    private final LongAdder gcRequests = new LongAdder();
+    private final LongAdder freedByGc = new LongAdder();
+    private final LongAdder freedExplicitly = new LongAdder();
+
+    private final Object releaseSignal = new Object();
+    private volatile int waiters;
+    private final AtomicLong gcInFlight = new AtomicLong();
+
+    public Reservations(long limit, Reclaimer reclaimer) {
+        if (limit < 0) {
+            throw Errors.invalidSize("limit", limit);
+        }
+        this.limit = limit;
+        this.reclaimer = reclaimer;
+    }
+
+    public long limit() {
+        return limit;
+    }
+
+    /**
+     * Admits {@code bytes} of capacity and {@code extra} bytes of alignment overhead, or returns
+     * {@code false} without changing anything. Never blocks.
+     */
+    public boolean tryReserve(long bytes, long extra) {
+        long current;
+        do {
+            current = capacity.get();
+            if (bytes > limit - current) {
+                return false;
+            }
+        } while (!capacity.weakCompareAndSetVolatile(current, current + bytes));
+        long reserved = current + bytes;
+        if (extra != 0) {
+            reserved += overhead.addAndGet(extra);
+        } else {
+            reserved += overhead.get();
+        }
+        count.getAndIncrement();
+        if (reserved > peakReserved.get()) {
+            peakReserved.accumulateAndGet(reserved, Math::max);
+        }
+        return true;
+    }
+
+    /**
+     * Admits {@code bytes} of capacity, taking the GC-assisted slow path when they do not fit.
+     *
+     * @throws OutOfMemoryError when the reservation still does not fit after the slow path
+     */
+    public void reserve(long bytes, long extra) {
+        if (!tryReserve(bytes, extra)) {
+            reserveSlowly(bytes, extra);
+        }
+    }
+
+    /**
+     * Returns what {@link #tryReserve} admitted for {@code blocks} blocks (a closing arena returns
+     * all of its blocks at once) and wakes threads waiting for room.
+     */
+    public void release(long bytes, long extra, long blocks) {
+        long left = capacity.addAndGet(-bytes);
+        long live = count.addAndGet(-blocks);
+        long leftOverhead = extra == 0 ? overhead.get() : overhead.addAndGet(-extra);
+        if (left < 0 || live < 0 || leftOverhead < 0) {
+            throw new IllegalStateException("Ledger underflow: released bytes=" + bytes + " extra=" + extra
+                    + " blocks=" + blocks + ", leaving capacity=" + left + " count=" + live
+                    + " overhead=" + leftOverhead);
+        }
+        if (waiters > 0) {
+            synchronized (releaseSignal) {
+                releaseSignal.notifyAll();
+            }
+        }
+    }
+
+    /** Counts blocks freed by the GC's reclaimer or by an explicit close, for the stats. */
+    public void recordFreed(long blocks, boolean byGc) {
+        (byGc ? freedByGc : freedExplicitly).add(blocks);
+    }
+
+    private void reserveSlowly(long bytes, long extra) {
+        if (bytes > limit) {
+            // No amount of freeing can make room: fail without disturbing the GC.
+            fail(bytes);
+        }
+        if (reclaimer.reclaimPending() > 0 && tryReserve(bytes, extra)) {
+            return;
+        }
+        long start = System.nanoTime();
+        waitedReservations.increment();
+        boolean interrupted = false;
+        try {
+            requestGcOnce();
+            long waitMillis = 1;
+            for (int waits = 0; waits < MAX_WAITS; waits++, waitMillis <<= 1) {
+                reclaimer.reclaimPending();
+                if (tryReserve(bytes, extra)) {
+                    return;
+                }
+                interrupted |= awaitRelease(bytes, waitMillis);
+                if (tryReserve(bytes, extra)) {
+                    return;
+                }
+            }
+            if (reclaimer.reclaimPending() > 0 && tryReserve(bytes, extra)) {
+                return;
+            }
+            fail(bytes);
+        } finally {
+            waitedNanos.add(System.nanoTime() - start);
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void fail(long bytes) {
+        failedReservations.increment();
+        throw Errors.cannotReserve(bytes, capacity.get(), limit);
+    }
+
+    /**
+     * Only one thread at a time asks for a GC: the others wait for the blocks it will free
+     * instead of queueing up behind one another in {@code System.gc()}.
+     */
+    private void requestGcOnce() {
+        long ticket = gcInFlight.get();
+        if ((ticket & 1) == 0 && gcInFlight.compareAndSet(ticket, ticket + 1)) {
+            try {
+                if (reclaimer.requestGc()) {
+                    gcRequests.increment();
+                }
+            } finally {
+                gcInFlight.incrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Waits up to {@code millis} for a release; returns whether the wait was interrupted. An
+     * interrupt only cuts this wait short: the caller goes on and restores the flag at the end.
+     */
+    private boolean awaitRelease(long bytes, long millis) {
+        synchronized (releaseSignal) {
+            waiters++;
+            try {
+                // Checked under the monitor: a release after this check must notify us.
+                if (bytes <= limit - capacity.get()) {
+                    return false;
+                }
+                releaseSignal.wait(millis);
+                return false;
+            } catch (InterruptedException e) {
+                return true;
+            } finally {
+                waiters--;
+            }
+        }
+    }
+
+    /** The counters at one instant: the capacity is re-read to make sure it did not move meanwhile. */
+    public Snapshot snapshot(long mappedCount, long mappedBytes) {
+        for (;;) {
+            long cap = capacity.get();
+            long blocks = count.get();
+            long extra = overhead.get();
+            long peak = peakReserved.get();
+            if (cap == capacity.get()) {
+                return new Snapshot(blocks, cap + extra, cap, limit, Math.max(peak, cap + extra),
+                        freedByGc.sum(), freedExplicitly.sum(), waitedReservations.sum(),
+                        waitedNanos.sum(), failedReservations.sum(), gcRequests.sum(), mappedCount, mappedBytes);
+            }
+        }
+    }
+
+    /** The ledger's counters at one instant, exposed publicly as {@code MemoryStats}. */
+    public record Snapshot(long count, long reservedMemory, long totalCapacity, long maxMemory,
+                           long peakReservedMemory, long freedByGc, long freedExplicitly,
+                           long waitedReservations, long waitedNanos, long failedReservations,
+                           long gcRequests, long mappedCount, long mappedMemory) {
+    }
+}

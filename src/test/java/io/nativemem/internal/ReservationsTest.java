@@ -1,0 +1,178 @@
+package io.nativemem.internal;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The ledger on its own, with private instances: no native memory involved. */
+class ReservationsTest {
+
+    /** A reclaimer with nothing to reclaim and no GC to ask: the slow path can only wait. */
+    private static final Reservations.Reclaimer NOTHING = new Reservations.Reclaimer() {
+        @Override
+        public int reclaimPending() {
+            return 0;
+        }
+
+        @Override
+        public boolean requestGc() {
+            return false;
+        }
+    };
+
+    @Test
+    void exactlyTheLimitFitsAndOneMoreByteDoesNot() {
+        Reservations ledger = new Reservations(1000, NOTHING);
+        assertTrue(ledger.tryReserve(600, 0));
+        assertTrue(ledger.tryReserve(400, 0));
+        assertFalse(ledger.tryReserve(1, 0));
+        var s = ledger.snapshot(0, 0);
+        assertEquals(2, s.count());
+        assertEquals(1000, s.totalCapacity());
+        assertEquals(1000, s.peakReservedMemory());
+        ledger.release(1000, 0, 2);
+        assertEquals(0, ledger.snapshot(0, 0).totalCapacity());
+        assertEquals(0, ledger.snapshot(0, 0).count());
+    }
+
+    @Test
+    void zeroLimitRejectsEveryNonEmptyReservation() {
+        Reservations ledger = new Reservations(0, NOTHING);
+        assertFalse(ledger.tryReserve(1, 0));
+        assertTrue(ledger.tryReserve(0, 0));
+        ledger.release(0, 0, 1);
+    }
+
+    @Test
+    void failureAfterTheSlowPathNamesSizeAllocatedAndLimit() {
+        Reservations ledger = new Reservations(1 << 20, NOTHING);
+        assertTrue(ledger.tryReserve(1044481, 0));
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> ledger.reserve(4096, 0));
+        assertEquals("Cannot reserve 4096 bytes of native memory (allocated: 1044481, limit: 1048576)", e.getMessage());
+        var s = ledger.snapshot(0, 0);
+        assertEquals(1, s.failedReservations());
+        assertEquals(1, s.waitedReservations());
+        assertTrue(s.waitedNanos() >= 400_000_000L, "9 waits of 1..256 ms: " + s.waitedNanos());
+        assertEquals(1044481, s.totalCapacity());
+        ledger.release(1044481, 0, 1);
+    }
+
+    @Test
+    void aRequestLargerThanTheLimitFailsWithoutWaiting() {
+        Reservations ledger = new Reservations(100, NOTHING);
+        assertThrows(OutOfMemoryError.class, () -> ledger.reserve(101, 0));
+        assertEquals(0, ledger.snapshot(0, 0).waitedReservations());
+    }
+
+    @Test
+    void aWaitingReservationWakesWhenAnotherThreadReleases() throws Exception {
+        Reservations ledger = new Reservations(100, NOTHING);
+        assertTrue(ledger.tryReserve(100, 0));
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread waiter = new Thread(() -> {
+            try {
+                ledger.reserve(50, 0);
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        waiter.start();
+        Thread.sleep(20);
+        ledger.release(100, 0, 1);
+        waiter.join(5_000);
+        assertFalse(waiter.isAlive());
+        assertNull(failure.get());
+        assertEquals(50, ledger.snapshot(0, 0).totalCapacity());
+        ledger.release(50, 0, 1);
+    }
+
+    @Test
+    void anInterruptedReservationGetsItsAnswerAndKeepsTheFlag() throws Exception {
+        Reservations ledger = new Reservations(100, NOTHING);
+        assertTrue(ledger.tryReserve(100, 0));
+        AtomicBoolean flagAfter = new AtomicBoolean();
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        Thread waiter = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                ledger.reserve(10, 0);
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+            flagAfter.set(Thread.currentThread().isInterrupted());
+        });
+        waiter.start();
+        waiter.join(10_000);
+        assertTrue(outcome.get() instanceof OutOfMemoryError, String.valueOf(outcome.get()));
+        assertTrue(flagAfter.get(), "the interrupt flag must survive the slow path");
+        ledger.release(100, 0, 1);
+    }
+
+    @Test
+    void releasingMoreThanWasReservedIsCaught() {
+        Reservations ledger = new Reservations(100, NOTHING);
+        assertThrows(IllegalStateException.class, () -> ledger.release(1, 0, 1));
+    }
+
+    @Test
+    void concurrentReservationsNeverExceedTheLimit() throws Exception {
+        long limit = 64 * 1024;
+        Reservations ledger = new Reservations(limit, NOTHING);
+        int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        AtomicLong observedMax = new AtomicLong();
+        AtomicLong admitted = new AtomicLong();
+        List<Thread> workers = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int t = 0; t < threads; t++) {
+            Thread worker = new Thread(() -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                long[] held = new long[16];
+                int n = 0;
+                try {
+                    while (System.nanoTime() < deadline) {
+                        if (n < held.length && random.nextBoolean()) {
+                            long size = 1 + random.nextInt(8192);
+                            if (ledger.tryReserve(size, 0)) {
+                                held[n++] = size;
+                                admitted.incrementAndGet();
+                            }
+                        } else if (n > 0) {
+                            ledger.release(held[--n], 0, 1);
+                        }
+                        long seen = ledger.snapshot(0, 0).totalCapacity();
+                        observedMax.accumulateAndGet(seen, Math::max);
+                    }
+                    while (n > 0) {
+                        ledger.release(held[--n], 0, 1);
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            workers.add(worker);
+            worker.start();
+        }
+        for (Thread worker : workers) {
+            worker.join();
+        }
+        assertNull(failure.get());
+        var s = ledger.snapshot(0, 0);
+        assertTrue(admitted.get() > 1000, "the test must actually contend: " + admitted.get());
+        assertTrue(observedMax.get() <= limit, "observed " + observedMax.get());
+        assertTrue(s.peakReservedMemory() <= limit, "peak " + s.peakReservedMemory());
+        assertEquals(0, s.totalCapacity());
+        assertEquals(0, s.count());
+    }
+}
