@@ -1,6 +1,7 @@
 package io.nativemem.internal;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -49,7 +50,9 @@ public final class Reservations {
 
     private final Object releaseSignal = new Object();
     private volatile int waiters;
-    private final AtomicLong gcInFlight = new AtomicLong();
+    private final AtomicBoolean gcInFlight = new AtomicBoolean();
+    private final AtomicLong gcsStarted = new AtomicLong();
+    private final AtomicLong gcsCompleted = new AtomicLong();
 
     public Reservations(long limit, Reclaimer reclaimer) {
         if (limit < 0) {
@@ -134,22 +137,35 @@ public final class Reservations {
         }
         long start = System.nanoTime();
         waitedReservations.increment();
+        long gcsBefore = gcsStarted.get();
         boolean interrupted = false;
         try {
-            requestGcOnce();
-            long waitMillis = 1;
-            for (int waits = 0; waits < MAX_WAITS; waits++, waitMillis <<= 1) {
+            requestGcUnlessInFlight();
+            long waitNanos = TimeUnit.MILLISECONDS.toNanos(1);
+            for (int waits = 0; waits < MAX_WAITS; waits++, waitNanos <<= 1) {
+                // A release wakes us early to retry, but only a wait served in full counts: under
+                // churn, other threads may take the freed room first, and without this the 9 waits
+                // would be spent in a few microseconds ("without this loop the stress test fails").
+                long waitEnd = System.nanoTime() + waitNanos;
+                for (;;) {
+                    reclaimer.reclaimPending();
+                    if (tryReserve(bytes, extra)) {
+                        return;
+                    }
+                    long left = waitEnd - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    interrupted |= awaitRelease(bytes, left);
+                }
+            }
+            // Another thread's GC may have started before our garbage was dropped: before giving
+            // up, make sure one GC started after we arrived has run to its end.
+            if (gcsCompleted.get() <= gcsBefore && requestGc()) {
                 reclaimer.reclaimPending();
                 if (tryReserve(bytes, extra)) {
                     return;
                 }
-                interrupted |= awaitRelease(bytes, waitMillis);
-                if (tryReserve(bytes, extra)) {
-                    return;
-                }
-            }
-            if (reclaimer.reclaimPending() > 0 && tryReserve(bytes, extra)) {
-                return;
             }
             fail(bytes);
         } finally {
@@ -169,24 +185,34 @@ public final class Reservations {
      * Only one thread at a time asks for a GC: the others wait for the blocks it will free
      * instead of queueing up behind one another in {@code System.gc()}.
      */
-    private void requestGcOnce() {
-        long ticket = gcInFlight.get();
-        if ((ticket & 1) == 0 && gcInFlight.compareAndSet(ticket, ticket + 1)) {
+    private void requestGcUnlessInFlight() {
+        if (gcInFlight.compareAndSet(false, true)) {
             try {
-                if (reclaimer.requestGc()) {
-                    gcRequests.increment();
-                }
+                requestGc();
             } finally {
-                gcInFlight.incrementAndGet();
+                gcInFlight.set(false);
             }
         }
     }
 
+    private boolean requestGc() {
+        gcsStarted.incrementAndGet();
+        try {
+            boolean requested = reclaimer.requestGc();
+            if (requested) {
+                gcRequests.increment();
+            }
+            return requested;
+        } finally {
+            gcsCompleted.incrementAndGet();
+        }
+    }
+
     /**
-     * Waits up to {@code millis} for a release; returns whether the wait was interrupted. An
+     * Waits up to {@code nanos} for a release; returns whether the wait was interrupted. An
      * interrupt only cuts this wait short: the caller goes on and restores the flag at the end.
      */
-    private boolean awaitRelease(long bytes, long millis) {
+    private boolean awaitRelease(long bytes, long nanos) {
         synchronized (releaseSignal) {
             waiters++;
             try {
@@ -194,7 +220,7 @@ public final class Reservations {
                 if (bytes <= limit - capacity.get()) {
                     return false;
                 }
-                releaseSignal.wait(millis);
+                TimeUnit.NANOSECONDS.timedWait(releaseSignal, nanos);
                 return false;
             } catch (InterruptedException e) {
                 return true;

@@ -1,0 +1,54 @@
+package io.nativemem;
+
+import io.nativemem.forked.Churn;
+import io.nativemem.testing.ForkedJvm;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * GC-managed churn under a 128 MiB limit, max(4, 2 x cores) threads, 5 s, in forked JVMs: the
+ * GC-assisted slow path must keep up without a single OutOfMemoryError.
+ */
+class ChurnTest {
+
+    private static ForkedJvm.Result churn(List<String> extraOptions, String size, String seconds) {
+        List<String> options = new ArrayList<>(List.of("-Dnativemem.maxMemory=128m", "-XX:+UseG1GC"));
+        options.addAll(extraOptions);
+        ForkedJvm.Result result = ForkedJvm.run(options, Churn.class, "nativemem", seconds, size);
+        assertEquals(0, result.exitCode(), result.toString());
+        return result;
+    }
+
+    private static void assertNoOomAndEmptyAtTheEnd(ForkedJvm.Result result) {
+        assertTrue(result.output().contains(" ooms=0 "), result.toString());
+        assertTrue(result.output().contains("final MemoryStats[count=0 reserved=0 capacity=0 "), result.toString());
+        long allocations = Long.parseLong(result.output().replaceAll("(?s).*allocations=(\\d+).*", "$1"));
+        assertTrue(allocations > 1000, "allocations must be well past the limit's 128 buffers: " + result);
+    }
+
+    @ParameterizedTest(name = "size {0}")
+    @CsvSource({"1048576", "random"})
+    void churnNeverRunsOutOfMemory(String size) {
+        assertNoOomAndEmptyAtTheEnd(churn(List.of(), size, "5"));
+    }
+
+    @Test
+    void underDisableExplicitGcTheOptInStillObtainsAGc() {
+        assertNoOomAndEmptyAtTheEnd(churn(
+                List.of("-XX:+DisableExplicitGC", "-Dnativemem.gcWhenExplicitGcDisabled=true"), "1048576", "5"));
+    }
+
+    @Test
+    void underDisableExplicitGcTheDefaultHonoursTheFlagAndSaysSoOnce() {
+        ForkedJvm.Result result = churn(List.of("-XX:+DisableExplicitGC"), "1048576", "2");
+        assertTrue(result.output().contains("-Dnativemem.gcWhenExplicitGcDisabled=true"), result.toString());
+        assertEquals(1, result.output().split("gcWhenExplicitGcDisabled", -1).length - 1, "logged once: " + result);
+    }
+}

@@ -1,0 +1,98 @@
+package io.nativemem;
+
+import io.nativemem.forked.LimitProbe;
+import io.nativemem.forked.ModuleProbe;
+import io.nativemem.testing.ForkedJvm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The limit is read once per process, so every case here runs in a JVM of its own. */
+class ForkedLimitTest {
+
+    private static ForkedJvm.Result probe(String limit, String scenario) {
+        List<String> options = limit == null ? List.of() : List.of("-Dnativemem.maxMemory=" + limit);
+        ForkedJvm.Result result = ForkedJvm.run(options, LimitProbe.class, scenario);
+        assertEquals(0, result.exitCode(), result.toString());
+        return result;
+    }
+
+    private static void assertLine(ForkedJvm.Result result, String line) {
+        assertTrue(result.output().lines().anyMatch(line::equals), "expected line \"" + line + "\" in " + result);
+    }
+
+    @Test
+    void unsetTheLimitIsTheHeapMaximumAsInTheJdk() {
+        ForkedJvm.Result result = probe(null, "default");
+        String line = result.output().lines().filter(l -> l.startsWith("limit: ")).findFirst().orElseThrow();
+        String[] parts = line.substring("limit: ".length()).split(" runtime ");
+        assertEquals(parts[1], parts[0], result.toString());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2K, 2048", "3m, 3145728", "1G, 1073741824", "1t, 1099511627776", "4096, 4096"})
+    void suffixesAreReadLikeMaxDirectMemorySize(String value, long bytes) {
+        assertLine(probe(value, "limit"), "limit: " + bytes);
+    }
+
+    @Test
+    void exactlyTheLimitFitsAndOneMoreByteFails() {
+        ForkedJvm.Result result = probe("1m", "exact");
+        assertLine(result, "filled: 1048576");
+        assertLine(result, "one more byte: Cannot reserve 1 bytes of native memory (allocated: 1048576, limit: 1048576)");
+        assertLine(result, "after: count=0 capacity=0 reserved=0");
+    }
+
+    @Test
+    void aZeroLimitRejectsEveryNonEmptyAllocation() {
+        ForkedJvm.Result result = probe("0", "zero");
+        assertLine(result, "empty: 0");
+        assertLine(result, "one byte: Cannot reserve 1 bytes of native memory (allocated: 0, limit: 0)");
+        assertLine(result, "after: count=0 capacity=0 reserved=0");
+    }
+
+    @Test
+    void aMalformedLimitFailsTheFirstAllocationNamingPropertyAndValue() {
+        ForkedJvm.Result result = probe("12x", "malformed");
+        String expected = "Malformed system property nativemem.maxMemory=\"12x\"";
+        assertTrue(result.output().lines().anyMatch(l -> l.startsWith("allocate: " + expected)), result.toString());
+        assertTrue(result.output().lines().anyMatch(l -> l.startsWith("maxMemory: " + expected)), result.toString());
+    }
+
+    @Test
+    void anInterruptedAllocationGetsItsAnswerAndKeepsItsFlag() {
+        ForkedJvm.Result result = probe("1m", "interrupt");
+        assertLine(result, "no room: OutOfMemoryError, interrupted=true");
+        assertLine(result, "room after gc: allocated 1048576, interrupted=true");
+        assertLine(result, "after: count=0 capacity=0 reserved=0");
+    }
+
+    @Test
+    void onTheModulePathOnlyTheApiPackageIsExported() {
+        String mainClasses = System.getProperty("nativemem.main.classes", "target/classes");
+        String testClasses = System.getProperty("nativemem.test.classes", "target/test-classes");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        try {
+            Process process = new ProcessBuilder(java, "--enable-native-access=io.nativemem", "-p", mainClasses,
+                    "--add-modules", "io.nativemem", "-cp", testClasses, ModuleProbe.class.getName())
+                    .redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes());
+            assertEquals(0, process.waitFor(), output);
+            assertTrue(output.contains("module: io.nativemem"), output);
+            assertTrue(output.contains("exports io.nativemem: true"), output);
+            assertTrue(output.contains("exports io.nativemem.internal: false"), output);
+            assertTrue(output.contains("exports io.nativemem.internal.libc: false"), output);
+            assertTrue(output.contains("buffer: 7"), output);
+            assertTrue(output.contains("direct closed: true"), output);
+            assertFalse(output.contains("restricted method"), "no native-access warning: " + output);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}

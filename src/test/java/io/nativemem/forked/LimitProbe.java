@@ -1,0 +1,113 @@
+package io.nativemem.forked;
+
+import io.nativemem.MemoryStats;
+import io.nativemem.NativeArena;
+import io.nativemem.NativeBuffer;
+import io.nativemem.NativeMemory;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs in a forked JVM with a limit of its own: prints what it saw, one fact a line, and exits
+ * non-zero on the first surprise.
+ */
+public final class LimitProbe {
+
+    public static void main(String[] args) throws Exception {
+        switch (args[0]) {
+            case "default" -> report("limit", NativeMemory.maxMemory() + " runtime " + Runtime.getRuntime().maxMemory());
+            case "limit" -> report("limit", String.valueOf(NativeMemory.maxMemory()));
+            case "exact" -> exact();
+            case "zero" -> zero();
+            case "malformed" -> malformed();
+            case "interrupt" -> interrupt();
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    private static void report(String key, String value) {
+        System.out.println(key + ": " + value);
+    }
+
+    private static void exact() throws Exception {
+        long limit = NativeMemory.maxMemory();
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            arena.allocate(limit - 100, 8);
+            arena.allocateBuffer(100);
+            report("filled", String.valueOf(NativeMemory.stats().totalCapacity()));
+            try {
+                arena.allocate(1, 1);
+                report("one more byte", "allocated");
+            } catch (OutOfMemoryError e) {
+                report("one more byte", e.getMessage());
+            }
+        }
+        report("after", counters());
+    }
+
+    private static void zero() throws Exception {
+        try (NativeArena arena = NativeArena.ofShared()) {
+            report("empty", String.valueOf(arena.allocate(0, 1).byteSize()));
+            try {
+                arena.allocate(1, 1);
+                report("one byte", "allocated");
+            } catch (OutOfMemoryError e) {
+                report("one byte", e.getMessage());
+            }
+        }
+        report("after", counters());
+    }
+
+    private static void malformed() {
+        try {
+            NativeArena.ofConfined().allocate(1, 1);
+            report("allocate", "succeeded");
+        } catch (IllegalArgumentException e) {
+            report("allocate", e.getMessage());
+        }
+        try {
+            report("maxMemory", String.valueOf(NativeMemory.maxMemory()));
+        } catch (IllegalArgumentException e) {
+            report("maxMemory", e.getMessage());
+        }
+    }
+
+    /** An allocating thread interrupted before it reaches the slow path keeps its flag, either way. */
+    private static void interrupt() throws Exception {
+        long limit = NativeMemory.maxMemory();
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            arena.allocate(limit, 8); // held: nothing the GC can do
+            report("no room", interruptedAllocation(1));
+        }
+        NativeBuffer dropped = NativeBuffer.allocateDirect(limit);
+        dropped.putLong(0, 1);
+        dropped = null; // only the GC can make room now
+        report("room after gc", interruptedAllocation(limit));
+        report("after", counters());
+    }
+
+    private static String interruptedAllocation(long size) throws InterruptedException {
+        AtomicReference<String> outcome = new AtomicReference<>();
+        AtomicBoolean flag = new AtomicBoolean();
+        Thread thread = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                NativeBuffer buffer = NativeBuffer.allocateDirect(size);
+                outcome.set("allocated " + buffer.capacity());
+                buffer.close();
+            } catch (OutOfMemoryError e) {
+                outcome.set("OutOfMemoryError");
+            }
+            flag.set(Thread.currentThread().isInterrupted());
+        });
+        thread.start();
+        thread.join();
+        return outcome.get() + ", interrupted=" + flag.get();
+    }
+
+    static String counters() throws Exception {
+        MemoryStats stats = Churn.awaitEmpty();
+        return "count=" + stats.count() + " capacity=" + stats.totalCapacity() + " reserved=" + stats.reservedMemory();
+    }
+}
