@@ -26,8 +26,8 @@ public final class Ledger {
                             }
 
                             @Override
-                            public boolean requestGc() {
-                                return GcTrigger.request();
+                            public boolean requestGc(boolean force) {
+                                return GcTrigger.request(force);
                             }
                         });
             } catch (IllegalArgumentException e) {

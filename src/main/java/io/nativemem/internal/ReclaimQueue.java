@@ -22,6 +22,7 @@ public final class ReclaimQueue {
     // strongly reachable until it is enqueued, or the GC would drop it silently.
     private Cleanup head;
     private long live;
+    private volatile long harvestedEpoch;
 
     private ReclaimQueue(String threadName) {
         Thread thread = new Thread(this::serve, threadName);
@@ -71,6 +72,36 @@ public final class ReclaimQueue {
     public long live() {
         synchronized (lock) {
             return live;
+        }
+    }
+
+    /**
+     * Registers a sentinel that the next GC will find unreachable: once it comes out of the
+     * queue, {@link #harvestedEpoch()} is {@code epoch}.
+     */
+    void watchForGc(long epoch) {
+        new Sentinel(new Object(), this, epoch);
+    }
+
+    /** The epoch of the last GC sentinel that came out of the queue. */
+    long harvestedEpoch() {
+        return harvestedEpoch;
+    }
+
+    private static final class Sentinel extends Cleanup {
+        private final long epoch;
+
+        Sentinel(Object unreachable, ReclaimQueue queue, long epoch) {
+            super(unreachable, queue);
+            this.epoch = epoch;
+        }
+
+        @Override
+        protected void free(boolean byGc) {
+            ReclaimQueue queue = ReclaimQueue.global();
+            if (queue.harvestedEpoch < epoch) {
+                queue.harvestedEpoch = epoch;
+            }
         }
     }
 

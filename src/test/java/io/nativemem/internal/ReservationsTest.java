@@ -26,7 +26,7 @@ class ReservationsTest {
         }
 
         @Override
-        public boolean requestGc() {
+        public boolean requestGc(boolean force) {
             return false;
         }
     };
