@@ -3,6 +3,7 @@ package io.nativemem;
 import io.nativemem.internal.ArenaCleanup;
 import io.nativemem.internal.BlockList;
 import io.nativemem.internal.Errors;
+import io.nativemem.internal.FileMapper;
 import io.nativemem.internal.NativeBlocks;
 
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * The one implementation of {@link NativeArena}.
@@ -74,8 +76,30 @@ final class NativeArenaImpl implements NativeArena {
 
     @Override
     public MappedNativeBuffer map(Path file, FileChannel.MapMode mode, long offset, long length) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(mode, "mode");
+        FileMapper.validate(offset, length);
         checkUsable();
-        throw new UnsupportedOperationException("Mapped files are not available yet");
+        FileMapper.Region region = FileMapper.map(file, mode, offset, length);
+        boolean owned = region.span() == 0;
+        try {
+            MemorySegment mapping = MemorySegment.ofAddress(region.base()).reinterpret(region.span(), scopeArena, null);
+            if (!owned) {
+                owned = blocks.addMapping(region.base(), region.span(), length);
+                if (!owned) {
+                    throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
+                }
+            }
+            MemorySegment exposed = mapping.asSlice(region.delta(), length);
+            if (mode == FileChannel.MapMode.READ_ONLY) {
+                exposed = exposed.asReadOnly();
+            }
+            return new MappedNativeBuffer(exposed, mapping, mode);
+        } finally {
+            if (!owned) {
+                FileMapper.unmap(region.base(), region.span(), length);
+            }
+        }
     }
 
     @Override

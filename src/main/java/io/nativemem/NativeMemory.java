@@ -1,5 +1,6 @@
 package io.nativemem;
 
+import io.nativemem.internal.FileMapper;
 import io.nativemem.internal.Ledger;
 
 /**
@@ -32,6 +33,6 @@ public final class NativeMemory {
      * @throws IllegalArgumentException naming the property and its value, if the limit is malformed
      */
     public static MemoryStats stats() {
-        return MemoryStats.of(Ledger.global().snapshot(0, 0));
+        return MemoryStats.of(Ledger.global().snapshot(FileMapper.mappedCount(), FileMapper.mappedBytes()));
     }
 }

@@ -51,10 +51,8 @@ public final class Reservations {
     private final LongAdder freedByGc = new LongAdder();
     private final LongAdder freedExplicitly = new LongAdder();
 
-    private final Object releaseSignal = new Object();
-    private volatile int waiters;
+    private final Waiters waiters = new Waiters();
     private final AtomicBoolean gcInFlight = new AtomicBoolean();
-    private final AtomicLong claimed = new AtomicLong();
     private final AtomicLong gcsStarted = new AtomicLong();
     private final AtomicLong gcsCompleted = new AtomicLong();
 
@@ -76,7 +74,7 @@ public final class Reservations {
      * waiting in the slow path have claimed.
      */
     public boolean tryReserve(long bytes, long extra) {
-        return tryReserve(bytes, extra, claimed.get());
+        return tryReserve(bytes, extra, waiters.claimed());
     }
 
     private boolean tryReserve(long bytes, long extra, long keepFree) {
@@ -124,11 +122,7 @@ public final class Reservations {
                     + " blocks=" + blocks + ", leaving capacity=" + left + " count=" + live
                     + " overhead=" + leftOverhead);
         }
-        if (waiters > 0) {
-            synchronized (releaseSignal) {
-                releaseSignal.notifyAll();
-            }
-        }
+        waiters.signal();
     }
 
     /** Counts blocks freed by the GC's reclaimer or by an explicit close, for the stats. */
@@ -148,42 +142,37 @@ public final class Reservations {
         waitedReservations.increment();
         long gcsBefore = gcsStarted.get();
         boolean interrupted = false;
-        // Claim the room we wait for: a thread that wakes from a wait is far slower than threads
-        // that are running, and without the claim they take every block the GC frees before it
-        // can (measured: a 1 MiB churn with 4 threads saw a thread starve past 0.5 s). Threads
-        // on the fast path leave the claimed room alone; waiting threads compete among themselves.
-        claimed.addAndGet(bytes);
+        Waiters.Waiter me = waiters.join(bytes);
         try {
             requestGcUnlessInFlight();
             long waitNanos = TimeUnit.MILLISECONDS.toNanos(1);
             for (int waits = 0; waits < MAX_WAITS; waits++, waitNanos <<= 1) {
-                // A release wakes us early to retry, but only a wait served in full counts: under
-                // churn, other waiters may take the freed room first, and the 9 waits would be
-                // spent in microseconds (measured: the 1 MiB churn test then saw an OOM).
+                // A release wakes us early to retry, but only a wait served in full counts:
+                // otherwise, under churn, the 9 waits are spent in microseconds.
                 long waitEnd = System.nanoTime() + waitNanos;
                 for (;;) {
                     reclaimer.reclaimPending();
-                    if (tryReserve(bytes, extra, 0)) {
+                    if (tryReserve(bytes, extra, waiters.claimedAhead(me))) {
                         return;
                     }
                     long left = waitEnd - System.nanoTime();
                     if (left <= 0) {
                         break;
                     }
-                    interrupted |= awaitRelease(bytes, left);
+                    interrupted |= waiters.await(me, needed -> needed <= limit - capacity.get(), left);
                 }
             }
             // Another thread's GC may have started before our garbage was dropped: before giving
             // up, make sure one GC started after we arrived has run to its end.
             if (gcsCompleted.get() <= gcsBefore && requestGc(true)) {
                 reclaimer.reclaimPending();
-                if (tryReserve(bytes, extra, 0)) {
+                if (tryReserve(bytes, extra, waiters.claimedAhead(me))) {
                     return;
                 }
             }
             fail(bytes);
         } finally {
-            claimed.addAndGet(-bytes);
+            waiters.leave(me);
             waitedNanos.add(System.nanoTime() - start);
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -220,28 +209,6 @@ public final class Reservations {
             return requested;
         } finally {
             gcsCompleted.incrementAndGet();
-        }
-    }
-
-    /**
-     * Waits up to {@code nanos} for a release; returns whether the wait was interrupted. An
-     * interrupt only cuts this wait short: the caller goes on and restores the flag at the end.
-     */
-    private boolean awaitRelease(long bytes, long nanos) {
-        synchronized (releaseSignal) {
-            waiters++;
-            try {
-                // Checked under the monitor: a release after this check must notify us.
-                if (bytes <= limit - capacity.get()) {
-                    return false;
-                }
-                TimeUnit.NANOSECONDS.timedWait(releaseSignal, nanos);
-                return false;
-            } catch (InterruptedException e) {
-                return true;
-            } finally {
-                waiters--;
-            }
         }
     }
 
