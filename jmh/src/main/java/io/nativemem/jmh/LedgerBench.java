@@ -1,0 +1,54 @@
+package io.nativemem.jmh;
+
+import io.nativemem.internal.Reservations;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The reservation ledger alone, reserve + release of 4 KiB, at 1 and 2 threads on one ledger
+ * (the class path gives the benchmarks the internal package; users never see it).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED"})
+public class LedgerBench {
+
+    private final Reservations ledger = new Reservations(1L << 40, new Reservations.Reclaimer() {
+        @Override
+        public int reclaimPending() {
+            return 0;
+        }
+
+        @Override
+        public boolean requestGc(boolean force) {
+            return false;
+        }
+    });
+
+    @Benchmark
+    @Threads(1)
+    public void reserveRelease1Thread() {
+        ledger.reserve(4096, 0);
+        ledger.release(4096, 0, 1);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public void reserveRelease2Threads() {
+        ledger.reserve(4096, 0);
+        ledger.release(4096, 0, 1);
+    }
+}
