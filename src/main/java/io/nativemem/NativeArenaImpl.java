@@ -38,7 +38,7 @@ final class NativeArenaImpl implements NativeArena {
     private NativeArenaImpl(Kind kind, Arena scopeArena) {
         this.kind = kind;
         this.scopeArena = scopeArena;
-        this.blocks = new BlockList();
+        this.blocks = kind == Kind.CONFINED ? BlockList.confined() : BlockList.concurrent();
         this.owner = kind == Kind.CONFINED ? Thread.currentThread() : null;
         this.cleanup = new ArenaCleanup(scopeArena.scope(), blocks);
     }

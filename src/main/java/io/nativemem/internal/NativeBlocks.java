@@ -40,7 +40,7 @@ public final class NativeBlocks {
             address = LibcAllocator.allocateZeroed(size, alignment);
         } finally {
             if (address == 0) {
-                ledger.release(size, 0, 1);
+                ledger.cancel(size, 0);
             }
         }
         if (address == 0) {
@@ -60,7 +60,9 @@ public final class NativeBlocks {
         LibcAllocator.free(address);
         Reservations ledger = Ledger.global();
         ledger.release(size, 0, 1);
-        ledger.recordFreed(1, byGc);
+        if (byGc) {
+            ledger.recordFreedByGc(1);
+        }
     }
 
     /**
@@ -69,6 +71,6 @@ public final class NativeBlocks {
      */
     public static void discard(long address, long size) {
         LibcAllocator.free(address);
-        Ledger.global().release(size, 0, 1);
+        Ledger.global().cancel(size, 0);
     }
 }
