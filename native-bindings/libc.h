@@ -6,3 +6,4 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <gnu/libc-version.h>

@@ -7,6 +7,7 @@
  */
 module io.nativemem {
     requires java.management;
+    requires jdk.jfr;
 
     exports io.nativemem;
 }

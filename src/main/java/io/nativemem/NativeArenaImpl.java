@@ -11,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -40,7 +41,7 @@ final class NativeArenaImpl implements NativeArena {
         this.scopeArena = scopeArena;
         this.blocks = kind == Kind.CONFINED ? BlockList.confined() : BlockList.concurrent();
         this.owner = kind == Kind.CONFINED ? Thread.currentThread() : null;
-        this.cleanup = new ArenaCleanup(scopeArena.scope(), blocks);
+        this.cleanup = new ArenaCleanup(scopeArena.scope(), blocks, kind.name().toLowerCase(Locale.ROOT), kind != Kind.AUTO);
     }
 
     static NativeArena create(Kind kind) {

@@ -1,7 +1,10 @@
 package io.nativemem;
 
 import io.nativemem.internal.FileMapper;
+import io.nativemem.internal.LeakDetection;
 import io.nativemem.internal.Ledger;
+
+import java.util.function.Consumer;
 
 /**
  * The process-wide limit and the ledger's counters.
@@ -24,6 +27,32 @@ public final class NativeMemory {
      */
     public static long maxMemory() {
         return Ledger.global().limit();
+    }
+
+    /**
+     * Sets what is told of every leaked arena, besides the warning that is logged through
+     * {@code System.Logger} ("io.nativemem"); tests use it to turn a leak into a failure. Called on
+     * the thread that freed the arena: the reclaimer, or a thread that needed room.
+     *
+     * <p>Leak detection is set by {@code -Dnativemem.leakDetection=off|sample|all} (default
+     * {@code sample}): {@code off} reports nothing; {@code sample} reports every leak, and where
+     * one arena in 256 was created; {@code all} where every arena was created (a stack trace per
+     * arena: several microseconds each).
+     *
+     * @param listener the new listener, or {@code null} for none
+     * @return the previous listener, or {@code null}
+     */
+    public static Consumer<LeakReport> setLeakListener(Consumer<LeakReport> listener) {
+        LeakDetection.Listener previous = LeakDetection.setListener(listener == null ? null
+                : new ListenerAdapter(listener));
+        return previous instanceof ListenerAdapter adapter ? adapter.listener : null;
+    }
+
+    private record ListenerAdapter(Consumer<LeakReport> listener) implements LeakDetection.Listener {
+        @Override
+        public void leaked(String kind, long blocks, long bytes, StackTraceElement[] createdAt) {
+            listener.accept(new LeakReport(kind, blocks, bytes, createdAt));
+        }
     }
 
     /**

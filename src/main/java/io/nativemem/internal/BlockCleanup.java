@@ -14,7 +14,8 @@ public final class BlockCleanup extends Cleanup {
     }
 
     @Override
-    protected void free(boolean byGc) {
+    protected long free(boolean byGc) {
         NativeBlocks.free(address, size, byGc);
+        return size;
     }
 }

@@ -43,12 +43,26 @@ public abstract class Cleanup extends PhantomReference<Object> {
      * @return whether this call freed the memory
      */
     public final boolean runExplicitly() {
-        return run(false);
+        if (!STATE.compareAndSet(this, 0, 1)) {
+            return false;
+        }
+        queue.remove(this);
+        clear();
+        free(false);
+        return true;
     }
 
-    /** Called by the reclaim queue once the watched object is unreachable. */
-    final boolean runByGc() {
-        return run(true);
+    /**
+     * Called by the reclaim queue once the watched object is unreachable.
+     *
+     * @return the bytes freed, or -1 if an explicit close got there first
+     */
+    final long runByGc() {
+        if (!STATE.compareAndSet(this, 0, 1)) {
+            return -1;
+        }
+        queue.remove(this);
+        return free(true);
     }
 
     /** Whether the memory has been freed (or is being freed). */
@@ -56,16 +70,6 @@ public abstract class Cleanup extends PhantomReference<Object> {
         return state != 0;
     }
 
-    private boolean run(boolean byGc) {
-        if (!STATE.compareAndSet(this, 0, 1)) {
-            return false;
-        }
-        queue.remove(this);
-        clear();
-        free(byGc);
-        return true;
-    }
-
-    /** Frees the memory and returns its reservation; runs at most once. */
-    protected abstract void free(boolean byGc);
+    /** Frees the memory and returns its reservation; runs at most once. Returns the bytes freed. */
+    protected abstract long free(boolean byGc);
 }

@@ -140,6 +140,7 @@ public final class FileMapper {
                 }
                 MAPPED_COUNT.incrementAndGet();
                 MAPPED_BYTES.addAndGet(length);
+                BufferPools.registerLazily();
                 return new Region(base.address(), span, delta, length);
             } finally {
                 int ignored = Libc.close(fd);

@@ -35,6 +35,9 @@ public final class Ledger {
             }
             GLOBAL = ledger;
             MALFORMED = malformed;
+            if (ledger != null) {
+                BufferPools.registerLazily();
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package io.nativemem.internal;
 
+import io.nativemem.internal.jfr.ReclaimEvent;
+
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 
@@ -97,11 +99,12 @@ public final class ReclaimQueue {
         }
 
         @Override
-        protected void free(boolean byGc) {
+        protected long free(boolean byGc) {
             ReclaimQueue queue = ReclaimQueue.global();
             if (queue.harvestedEpoch < epoch) {
                 queue.harvestedEpoch = epoch;
             }
+            return 0;
         }
     }
 
@@ -111,25 +114,50 @@ public final class ReclaimQueue {
      * @return how many cleanups this call ran
      */
     public int drain() {
+        return drain(null, true);
+    }
+
+    /** Runs {@code first} (if any) and everything else already queued, as one reclaim batch. */
+    private int drain(Reference<?> first, boolean onAllocatingThread) {
         int freed = 0;
-        for (Reference<?> ref; (ref = queue.poll()) != null; ) {
-            if (((Cleanup) ref).runByGc()) {
+        long bytes = 0;
+        ReclaimEvent event = null;
+        for (Reference<?> ref = first != null ? first : queue.poll(); ref != null; ref = queue.poll()) {
+            if (event == null) {
+                event = new ReclaimEvent();
+                event.begin();
+            }
+            long released = runSafely((Cleanup) ref);
+            if (released >= 0) {
                 freed++;
+                bytes += released;
             }
         }
+        if (event != null && event.shouldCommit()) {
+            event.blocks = freed;
+            event.bytes = bytes;
+            event.byAllocatingThread = onAllocatingThread;
+            event.commit();
+        }
         return freed;
+    }
+
+    private static long runSafely(Cleanup cleanup) {
+        try {
+            return cleanup.runByGc();
+        } catch (RuntimeException | Error e) {
+            // A failing cleanup must not stop the others: report and go on.
+            System.getLogger("io.nativemem").log(System.Logger.Level.ERROR, "A native memory cleanup failed", e);
+            return -1;
+        }
     }
 
     private void serve() {
         for (;;) {
             try {
-                ((Cleanup) queue.remove()).runByGc();
+                drain(queue.remove(), false);
             } catch (InterruptedException e) {
                 // Nobody interrupts this thread on purpose; keep serving.
-            } catch (Throwable t) {
-                // A failing cleanup must not stop the reclaimer: report and go on.
-                System.getLogger(ReclaimQueue.class.getName()).log(System.Logger.Level.ERROR,
-                        "A native memory cleanup failed", t);
             }
         }
     }

@@ -1,5 +1,8 @@
 package io.nativemem.internal;
 
+import io.nativemem.internal.jfr.ReservationFailureEvent;
+import io.nativemem.internal.jfr.ReservationWaitEvent;
+
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -152,6 +155,11 @@ public final class Reservations {
         waitedReservations.increment();
         long gcsBefore = gcsStarted.get();
         boolean interrupted = false;
+        boolean succeeded = false;
+        ReservationWaitEvent event = new ReservationWaitEvent();
+        event.begin();
+        long allocatedAtStart = capacity.get();
+        long myGcs = gcRequests.sum();
         Waiters.Waiter me = waiters.join(bytes);
         try {
             requestGcUnlessInFlight();
@@ -163,6 +171,7 @@ public final class Reservations {
                 for (;;) {
                     reclaimer.reclaimPending();
                     if (tryReserve(bytes, extra, waiters.claimedAhead(me))) {
+                        succeeded = true;
                         return;
                     }
                     long left = waitEnd - System.nanoTime();
@@ -177,6 +186,7 @@ public final class Reservations {
             if (gcsCompleted.get() <= gcsBefore && requestGc(true)) {
                 reclaimer.reclaimPending();
                 if (tryReserve(bytes, extra, waiters.claimedAhead(me))) {
+                    succeeded = true;
                     return;
                 }
             }
@@ -184,6 +194,14 @@ public final class Reservations {
         } finally {
             waiters.leave(me);
             waitedNanos.add(System.nanoTime() - start);
+            if (event.shouldCommit()) {
+                event.size = bytes;
+                event.allocated = allocatedAtStart;
+                event.limit = limit;
+                event.gcsRequested = (int) (gcRequests.sum() - myGcs);
+                event.succeeded = succeeded;
+                event.commit();
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -192,7 +210,15 @@ public final class Reservations {
 
     private void fail(long bytes) {
         failedReservations.increment();
-        throw Errors.cannotReserve(bytes, capacity.get(), limit);
+        long allocated = capacity.get();
+        ReservationFailureEvent event = new ReservationFailureEvent();
+        if (event.shouldCommit()) {
+            event.size = bytes;
+            event.allocated = allocated;
+            event.limit = limit;
+            event.commit();
+        }
+        throw Errors.cannotReserve(bytes, allocated, limit);
     }
 
     /**

@@ -1,0 +1,157 @@
+package io.nativemem.jmh;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Turns JMH's JSON results into the Markdown tables of the README: ns/op side by side, then each
+ * nativemem variant as a ratio of its JDK counterpart and of the raw libc floor (below 1: faster).
+ */
+public final class Report {
+
+    private static final List<String> SIZES = List.of("64", "4096", "65536", "1048576");
+    private static final List<String> SIZE_NAMES = List.of("64 B", "4 KiB", "64 KiB", "1 MiB");
+
+    /** A result: score and error in its unit, and heap bytes allocated per operation. */
+    record Result(double score, double error, String unit, double heapBytes) {
+    }
+
+    private final Map<String, Result> results = new LinkedHashMap<>();
+    private final StringBuilder out = new StringBuilder();
+
+    public static void main(String[] args) throws IOException {
+        JsonArray runs = JsonParser.parseString(Files.readString(Path.of(args[0]))).getAsJsonArray();
+        Report report = new Report();
+        String jdk = "";
+        for (JsonElement element : runs) {
+            JsonObject run = element.getAsJsonObject();
+            String name = run.get("benchmark").getAsString().replace("io.nativemem.jmh.", "");
+            JsonObject params = run.getAsJsonObject("params");
+            String key = params != null && params.has("size") ? name + "@" + params.get("size").getAsString() : name;
+            JsonObject primary = run.getAsJsonObject("primaryMetric");
+            JsonObject secondary = run.getAsJsonObject("secondaryMetrics");
+            double heap = secondary != null && secondary.has("gc.alloc.rate.norm")
+                    ? secondary.getAsJsonObject("gc.alloc.rate.norm").get("score").getAsDouble() : Double.NaN;
+            double error = primary.get("scoreError").isJsonPrimitive() && !primary.get("scoreError").getAsString().equals("NaN")
+                    ? primary.get("scoreError").getAsDouble() : Double.NaN;
+            report.results.put(key, new Result(primary.get("score").getAsDouble(), error,
+                    primary.get("scoreUnit").getAsString(), heap));
+            jdk = run.get("vmName").getAsString() + " " + run.get("vmVersion").getAsString() + ", JMH "
+                    + run.get("jmhVersion").getAsString();
+        }
+        report.write(jdk);
+        System.out.print(report.out);
+    }
+
+    private void write(String jdk) {
+        line("Measured with " + jdk + ", " + Runtime.getRuntime().availableProcessors() + " CPUs; average time, "
+                + "lower is better. Ratios are nativemem / the other (below 1: nativemem is faster).");
+        line("");
+        line("### One zeroed block, allocated and freed (ns/op)");
+        line("");
+        header("variant");
+        String[][] variants = {
+            {"AllocateFree.nativememConfined", "nativemem confined arena + close"},
+            {"AllocateFree.nativememShared", "nativemem shared arena + close"},
+            {"AllocateFree.nativememDirectClosed", "nativemem allocateDirect + close()"},
+            {"AllocateFree.nativememDirectGc", "nativemem allocateDirect, freed by the GC"},
+            {"AllocateFree.nativememAutoGc", "nativemem auto arena, freed by the GC"},
+            {"AllocateFree.jdkDirectCleaner", "JDK allocateDirect + invokeCleaner"},
+            {"AllocateFree.jdkDirectGc", "JDK allocateDirect, freed by the GC"},
+            {"AllocateFree.jdkArenaConfined", "JDK Arena.ofConfined + close"},
+            {"AllocateFree.jdkArenaShared", "JDK Arena.ofShared + close"},
+            {"AllocateFree.jdkArenaAutoGc", "JDK Arena.ofAuto, freed by the GC"},
+            {"AllocateFree.rawFfmCritical", "libc malloc+memset+free, critical FFM (floor)"},
+        };
+        for (String[] v : variants) {
+            row(v[1], size -> format(get(v[0] + "@" + size)));
+        }
+        line("");
+        line("### Ratios");
+        line("");
+        header("nativemem / other");
+        String[][] ratios = {
+            {"AllocateFree.nativememConfined", "AllocateFree.rawFfmCritical", "confined / libc floor (target <= 1.3)"},
+            {"AllocateFree.nativememConfined", "AllocateFree.jdkArenaConfined", "confined / JDK confined (target < 1)"},
+            {"AllocateFree.nativememConfined", "AllocateFree.jdkDirectCleaner", "confined / allocateDirect+cleaner (target <= 0.4)"},
+            {"AllocateFree.nativememShared", "AllocateFree.jdkArenaShared", "shared / JDK shared"},
+            {"AllocateFree.nativememDirectClosed", "AllocateFree.jdkDirectCleaner", "allocateDirect+close / JDK allocateDirect+cleaner"},
+            {"AllocateFree.nativememDirectGc", "AllocateFree.jdkDirectGc", "allocateDirect left to GC / JDK's"},
+            {"AllocateFree.nativememAutoGc", "AllocateFree.jdkArenaAutoGc", "auto arena / JDK auto arena"},
+        };
+        for (String[] r : ratios) {
+            row(r[2], size -> ratio(get(r[0] + "@" + size), get(r[1] + "@" + size)));
+        }
+        line("");
+        line("### Heap bytes allocated per block (JMH -prof gc, gc.alloc.rate.norm)");
+        line("");
+        header("variant");
+        for (String[] v : variants) {
+            row(v[1], size -> {
+                Result r = get(v[0] + "@" + size);
+                return r == null || Double.isNaN(r.heapBytes()) ? "n/a" : String.format(Locale.ROOT, "%.0f", r.heapBytes());
+            });
+        }
+        line("");
+        line("### Other targets");
+        line("");
+        line("| benchmark | nativemem | other | ratio |");
+        line("|---|---|---|---|");
+        pair("100 x 64 B from one confined arena, per buffer (target <= 15 ns)",
+                "ManySmall.nativememConfined100x64", "ManySmall.jdkArenaConfined100x64");
+        pair("ledger reserve + release, 1 thread vs 2 threads (target <= 3 ns, 2 threads no slower)",
+                "LedgerBench.reserveRelease1Thread", "LedgerBench.reserveRelease2Threads");
+        pair("64 MiB zeroed, touch every page, free vs allocateDirect (target < 1)",
+                "LargeZeroed.nativemem64MiBTouchPages", "LargeZeroed.jdkDirect64MiBTouchPages");
+    }
+
+    private Result get(String key) {
+        return results.get(key);
+    }
+
+    private void header(String first) {
+        line("| " + first + " | " + String.join(" | ", SIZE_NAMES) + " |");
+        line("|---" + "|---:".repeat(SIZES.size()) + "|");
+    }
+
+    private void row(String name, java.util.function.Function<String, String> cell) {
+        StringBuilder row = new StringBuilder("| " + name + " |");
+        for (String size : SIZES) {
+            row.append(' ').append(cell.apply(size)).append(" |");
+        }
+        line(row.toString());
+    }
+
+    private void pair(String name, String ours, String theirs) {
+        Result a = get(ours);
+        Result b = get(theirs);
+        line("| " + name + " | " + format(a) + " | " + format(b) + " | " + ratio(a, b) + " |");
+    }
+
+    private static String format(Result r) {
+        if (r == null) {
+            return "n/a";
+        }
+        String error = Double.isNaN(r.error()) ? "" : String.format(Locale.ROOT, " ± %.0f%%", 100 * r.error() / r.score());
+        return String.format(Locale.ROOT, r.score() < 100 ? "%.1f" : "%.0f", r.score()) + error
+                + (r.unit().equals("ns/op") ? "" : " " + r.unit());
+    }
+
+    private static String ratio(Result a, Result b) {
+        return a == null || b == null ? "n/a" : String.format(Locale.ROOT, "%.2f", a.score() / b.score());
+    }
+
+    private void line(String s) {
+        out.append(s).append('\n');
+    }
+}

@@ -1,0 +1,108 @@
+package io.nativemem.internal;
+
+import io.nativemem.internal.jfr.LeakEvent;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+
+/**
+ * Reports explicit arenas that became unreachable without {@code close()}, after the cleaner
+ * freed them: through {@code System.Logger}, a JFR event and an optional listener (tests turn a
+ * report into a failure with it).
+ *
+ * <p>{@code -Dnativemem.leakDetection=off|sample|all}, default {@code sample}. {@code off}
+ * reports nothing and records nothing. {@code sample} reports every leak with its size, and
+ * records where one arena in {@value #SAMPLE_ONE_IN} was created. {@code all} records where
+ * every arena was created: a stack trace per arena, several microseconds each.
+ */
+public final class LeakDetection {
+
+    /** The system property that sets the mode, read once. */
+    public static final String PROPERTY = "nativemem.leakDetection";
+    static final int SAMPLE_ONE_IN = 256;
+
+    /** What a leak report tells a listener. */
+    public interface Listener {
+        void leaked(String kind, long blocks, long bytes, StackTraceElement[] createdAt);
+    }
+
+    private enum Mode { OFF, SAMPLE, ALL }
+
+    private static final Mode MODE = readMode();
+    private static volatile Listener listener;
+
+    private LeakDetection() {
+    }
+
+    private static Mode readMode() {
+        String value = System.getProperty(PROPERTY, "sample");
+        try {
+            return Mode.valueOf(value.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            System.getLogger("io.nativemem").log(System.Logger.Level.WARNING,
+                    "Ignoring -D" + PROPERTY + "=" + value + " (expected off, sample or all): using sample");
+            return Mode.SAMPLE;
+        }
+    }
+
+    /** Whether leaks are reported at all. */
+    public static boolean enabled() {
+        return MODE != Mode.OFF;
+    }
+
+    /** Where an arena is being created, if this arena is to be traced; otherwise {@code null}. */
+    public static Throwable creationSite() {
+        if (MODE == Mode.ALL || (MODE == Mode.SAMPLE && ThreadLocalRandom.current().nextInt(SAMPLE_ONE_IN) == 0)) {
+            return new Throwable("arena created here");
+        }
+        return null;
+    }
+
+    /** Replaces the listener; returns the previous one ({@code null}: none). */
+    public static Listener setListener(Listener newListener) {
+        Listener previous = listener;
+        listener = newListener;
+        return previous;
+    }
+
+    static void report(String kind, long blocks, long bytes, Throwable createdAt) {
+        StackTraceElement[] site = createdAt == null ? new StackTraceElement[0] : trimmed(createdAt);
+        String where = site.length == 0
+                ? " (run with -D" + PROPERTY + "=all to record where arenas are created)"
+                : "; it was created at:" + Arrays.stream(site).map(e -> "\n\tat " + e).collect(Collectors.joining());
+        System.getLogger("io.nativemem").log(System.Logger.Level.WARNING,
+                "A " + kind + " arena was not closed: its " + blocks + " blocks (" + bytes
+                        + " bytes) were freed by the cleaner once it became unreachable" + where);
+        LeakEvent event = new LeakEvent();
+        if (event.shouldCommit()) {
+            event.kind = kind;
+            event.blocks = blocks;
+            event.bytes = bytes;
+            event.createdAt = site.length == 0 ? "" : Arrays.stream(site).map(String::valueOf)
+                    .collect(Collectors.joining("\n"));
+            event.commit();
+        }
+        Listener current = listener;
+        if (current != null) {
+            current.leaked(kind, blocks, bytes, site);
+        }
+    }
+
+    private static boolean isRuntimeFrame(String className) {
+        int dot = className.lastIndexOf('.');
+        String pkg = dot < 0 ? "" : className.substring(0, dot);
+        return pkg.equals("io.nativemem") || pkg.equals("io.nativemem.internal");
+    }
+
+    /** The creation stack without the runtime's own frames on top. */
+    private static StackTraceElement[] trimmed(Throwable createdAt) {
+        StackTraceElement[] all = createdAt.getStackTrace();
+        int first = 0;
+        while (first < all.length && isRuntimeFrame(all[first].getClassName())) {
+            first++;
+        }
+        return Arrays.copyOfRange(all, first, all.length);
+    }
+}

@@ -1,0 +1,136 @@
+package io.nativemem.internal.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * {@code churn}: the idea of OpenJDK's DirectBufferAllocTest. Threads allocate buffers and drop
+ * them at once, so only the GC can give memory back; nativemem and
+ * {@code ByteBuffer.allocateDirect} each run in a JVM of their own under the same limit, with a
+ * live progress line, then side by side in a table.
+ */
+final class Churn {
+
+    private static final Set<String> OPTIONS = Set.of("impl", "limit", "threads", "seconds", "size");
+
+    private Churn() {
+    }
+
+    /** The last figures a worker reported. */
+    private record Figures(double seconds, long allocations, long ooms, long reserved, long gcs, long requested) {
+        static Figures parse(String[] f) {
+            return new Figures(Double.parseDouble(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]),
+                    Long.parseLong(f[4]), Long.parseLong(f[5]), f.length > 6 ? Long.parseLong(f[6]) : 0);
+        }
+
+        double rate() {
+            return seconds == 0 ? 0 : allocations / seconds;
+        }
+    }
+
+    static void run(List<String> args, PrintStream out) throws UsageException {
+        Options options = Options.parse("churn", args, OPTIONS);
+        String impl = options.text("impl", "both");
+        List<String> impls = switch (impl) {
+            case "both" -> List.of("nativemem", "jdk");
+            case "nativemem", "jdk" -> List.of(impl);
+            default -> throw new UsageException("--impl " + impl + ": expected nativemem, jdk or both");
+        };
+        long limit = options.bytes("limit", 128L << 20);
+        if (limit <= 0) {
+            throw new UsageException("--limit " + options.text("limit", "") + ": must be above 0");
+        }
+        int threads = options.positiveInt("threads", Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+        double seconds = options.positiveSeconds("seconds", 5);
+        String size = options.text("size", "1m");
+        if (!size.equals("random")) {
+            long bytes = options.bytes("size", 1 << 20);
+            if (bytes <= 0 || bytes > Integer.MAX_VALUE || bytes > limit) {
+                throw new UsageException("--size " + size + ": must be above 0, at most 2 GiB and at most the limit");
+            }
+        }
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        out.printf("churn: %d threads, %s per buffer, %s limit, %s s per implementation%n", threads,
+                size.equals("random") ? "random sizes up to 1 MiB" : Table.bytes(options.bytes("size", 0)),
+                Table.bytes(limit), trim(seconds));
+        List<Figures> results = new ArrayList<>();
+        for (String name : impls) {
+            results.add(runWorker(name, limit, threads, seconds, size, terminal, out));
+        }
+        Table table = new Table("implementation", "allocations", "per second", "OOMs", "GCs", "GCs requested", "vs allocateDirect");
+        Figures jdk = impls.contains("jdk") ? results.get(impls.indexOf("jdk")) : null;
+        for (int i = 0; i < impls.size(); i++) {
+            Figures f = results.get(i);
+            boolean ours = impls.get(i).equals("nativemem");
+            table.row(ours ? "nativemem NativeBuffer.allocateDirect" : "JDK ByteBuffer.allocateDirect",
+                    f.allocations(), String.format(Locale.ROOT, "%.0f", f.rate()), f.ooms(), f.gcs(),
+                    ours ? Long.toString(f.requested()) : "-",
+                    jdk == null || jdk.rate() == 0 ? "-" : String.format(Locale.ROOT, "%.2fx", f.rate() / jdk.rate()));
+        }
+        out.println();
+        table.print(out);
+    }
+
+    private static Figures runWorker(String impl, long limit, int threads, double seconds, String size,
+                                     boolean terminal, PrintStream out) {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
+                "-XX:MaxDirectMemorySize=" + limit, "-Dnativemem.maxMemory=" + limit,
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), ChurnWorker.COMMAND,
+                "--impl", impl, "--threads", Integer.toString(threads), "--seconds", trim(seconds), "--size", size);
+        String label = impl.equals("jdk") ? "JDK allocateDirect" : "nativemem";
+        Figures last = new Figures(0, 0, 0, 0, 0, 0);
+        try {
+            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try (BufferedReader lines = new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                long lastPrinted = 0;
+                for (String line; (line = lines.readLine()) != null; ) {
+                    String[] fields = line.split(" ");
+                    if (!fields[0].equals("progress") && !fields[0].equals("done")) {
+                        continue;
+                    }
+                    last = Figures.parse(fields);
+                    String progress = String.format(Locale.ROOT,
+                            "  %-18s %5.1f s  %,10d allocations  %,8.0f/s  reserved %9s of %s  GCs %,d  OOMs %,d",
+                            label, last.seconds(), last.allocations(), last.rate(), Table.bytes(last.reserved()),
+                            Table.bytes(limit), last.gcs(), last.ooms());
+                    if (terminal) {
+                        out.print("\r" + progress + "\033[K");
+                        out.flush();
+                    } else if (fields[0].equals("done") || System.nanoTime() - lastPrinted >= 1_000_000_000L) {
+                        out.println(progress); // a pipe gets plain lines, once a second
+                        lastPrinted = System.nanoTime();
+                    }
+                }
+            }
+            if (terminal) {
+                out.println();
+            }
+            int exit = process.waitFor();
+            if (exit != 0) {
+                throw new IllegalStateException("The " + label + " churn JVM exited with status " + exit);
+            }
+            return last;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return last;
+        }
+    }
+
+    private static String trim(double seconds) {
+        return seconds == Math.rint(seconds) ? Long.toString((long) seconds) : Double.toString(seconds);
+    }
+}

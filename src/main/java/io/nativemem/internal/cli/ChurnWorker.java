@@ -1,0 +1,116 @@
+package io.nativemem.internal.cli;
+
+import io.nativemem.MemoryStats;
+import io.nativemem.NativeBuffer;
+import io.nativemem.NativeMemory;
+
+import java.io.PrintStream;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One implementation's churn, run in a JVM of its own so that both implementations get the same
+ * limit ({@code -XX:MaxDirectMemorySize} can only be set at start-up). Prints machine-readable
+ * lines for {@link Churn}: {@code progress SECONDS ALLOCATIONS OOMS RESERVED GCS} every 250 ms,
+ * then {@code done SECONDS ALLOCATIONS OOMS RESERVED GCS REQUESTED}.
+ */
+final class ChurnWorker {
+
+    static final String COMMAND = "churn-worker";
+
+    private ChurnWorker() {
+    }
+
+    static void run(List<String> args, PrintStream out) throws UsageException {
+        Options options = Options.parse(COMMAND, args, Set.of("impl", "threads", "seconds", "size"));
+        boolean jdk = options.text("impl", "nativemem").equals("jdk");
+        int threads = options.positiveInt("threads", 4);
+        double seconds = options.positiveSeconds("seconds", 5);
+        String sizeText = options.text("size", "1m");
+        boolean random = sizeText.equals("random");
+        int size = random ? 0 : (int) options.bytes("size", 1 << 20);
+        LongAdder allocations = new LongAdder();
+        LongAdder ooms = new LongAdder();
+        long start = System.nanoTime();
+        long deadline = start + (long) (seconds * 1e9);
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread worker = new Thread(() -> {
+                ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                while (System.nanoTime() < deadline) {
+                    int bytes = random ? 1 + rnd.nextInt(1 << 20) : size;
+                    try {
+                        if (jdk) {
+                            ByteBuffer.allocateDirect(bytes).put(0, (byte) 1);
+                        } else {
+                            NativeBuffer.allocateDirect(bytes).put(0, (byte) 1);
+                        }
+                        allocations.increment();
+                    } catch (OutOfMemoryError e) {
+                        ooms.increment();
+                    }
+                }
+            }, "churn-" + t);
+            worker.setDaemon(true);
+            workers.add(worker);
+            worker.start();
+        }
+        while (System.nanoTime() < deadline) {
+            sleep(250);
+            out.println("progress " + elapsed(start) + " " + allocations.sum() + " " + ooms.sum() + " "
+                    + reserved(jdk) + " " + gcCount());
+            out.flush();
+        }
+        for (Thread worker : workers) {
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        long requested = jdk ? 0 : NativeMemory.stats().gcRequests();
+        out.println("done " + elapsed(start) + " " + allocations.sum() + " " + ooms.sum() + " " + reserved(jdk) + " "
+                + gcCount() + " " + requested);
+    }
+
+    private static String elapsed(long start) {
+        return String.format(java.util.Locale.ROOT, "%.2f", (System.nanoTime() - start) / 1e9);
+    }
+
+    private static long reserved(boolean jdk) {
+        if (!jdk) {
+            MemoryStats stats = NativeMemory.stats();
+            return stats.reservedMemory();
+        }
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (pool.getName().equals("direct")) {
+                return pool.getMemoryUsed();
+            }
+        }
+        return 0;
+    }
+
+    private static long gcCount() {
+        long n = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, gc.getCollectionCount());
+        }
+        return n;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

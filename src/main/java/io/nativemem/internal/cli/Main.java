@@ -1,0 +1,39 @@
+package io.nativemem.internal.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The {@code nativemem} command: {@code demo} (the default), {@code churn}, {@code stats},
+ * {@code --help}. A bad command line prints one line and exits with status 2.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        String command = args.length == 0 ? "demo" : args[0];
+        List<String> rest = args.length == 0 ? List.of() : Arrays.asList(args).subList(1, args.length);
+        try {
+            switch (command) {
+                case "demo" -> Demo.run(rest, out);
+                case "churn" -> Churn.run(rest, out);
+                case ChurnWorker.COMMAND -> ChurnWorker.run(rest, out);
+                case "stats" -> Info.stats(rest, out);
+                case "--help", "-h", "help" -> Info.help(out);
+                default -> throw new UsageException("unknown command '" + command
+                        + "' (commands: demo, churn, stats; see nativemem --help)");
+            }
+            return 0;
+        } catch (UsageException e) {
+            err.println("nativemem: " + e.getMessage());
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.nativemem.internal.cli;
+
+import io.nativemem.internal.MemoryLimit;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code --name value} and {@code --name=value} options, checked against the names a command knows. */
+final class Options {
+
+    private final Map<String, String> values = new LinkedHashMap<>();
+
+    private Options() {
+    }
+
+    static Options parse(String command, List<String> args, Set<String> known) throws UsageException {
+        Options options = new Options();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (!arg.startsWith("--")) {
+                throw new UsageException("unexpected argument '" + arg + "' for " + command);
+            }
+            String name = arg.substring(2);
+            String value;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            } else if (i + 1 < args.size()) {
+                value = args.get(++i);
+            } else {
+                throw new UsageException("option --" + name + " needs a value");
+            }
+            if (!known.contains(name)) {
+                throw new UsageException("unknown option --" + name + " for " + command + " (known: --"
+                        + String.join(", --", known) + ")");
+            }
+            options.values.put(name, value);
+        }
+        return options;
+    }
+
+    String text(String name, String fallback) {
+        return values.getOrDefault(name, fallback);
+    }
+
+    /** A size in bytes with an optional k/m/g/t suffix, as the limit property takes it. */
+    long bytes(String name, long fallback) throws UsageException {
+        String value = values.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return MemoryLimit.parse(value, fallback);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + name + " " + value + ": not a size (examples: 4096, 64k, 1m, 2g)");
+        }
+    }
+
+    int positiveInt(String name, int fallback) throws UsageException {
+        String value = values.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(value);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("--" + name + " " + value + ": expected a whole number above 0");
+    }
+
+    double positiveSeconds(String name, double fallback) throws UsageException {
+        String value = values.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            double seconds = Double.parseDouble(value);
+            if (seconds > 0 && seconds <= 3600) {
+                return seconds;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("--" + name + " " + value + ": expected seconds, above 0 and at most 3600");
+    }
+}

@@ -1,0 +1,96 @@
+package io.nativemem;
+
+import io.nativemem.internal.cli.Main;
+import io.nativemem.testing.ForkedJvm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The nativemem command, end to end: a JVM per command, its output and its exit status. */
+class CliTest {
+
+    private static ForkedJvm.Result run(String... args) {
+        return ForkedJvm.run(List.of(), Main.class, args);
+    }
+
+    private static void assertContains(ForkedJvm.Result result, String text) {
+        assertTrue(result.output().contains(text), "expected \"" + text + "\" in " + result);
+    }
+
+    @Test
+    void demoWalksThroughEveryStepAndEndsWithNothingLive() {
+        ForkedJvm.Result result = run("demo");
+        assertEquals(0, result.exitCode(), result.toString());
+        for (String step : List.of("1. A confined arena", "2. A shared arena", "3. GC-managed buffers",
+                "4. An exhausted limit", "5. A mapped file")) {
+            assertContains(result, step);
+        }
+        assertContains(result, "wrote and read back 42 and 1048576");
+        assertContains(result, "OutOfMemoryError: Cannot reserve 2097152 bytes of native memory (allocated: 66060288, limit: 67108864)");
+        assertContains(result, "read back through FileChannel: the same 8 bytes");
+        assertContains(result, "Done: every block freed exactly once");
+        // every "after close()" row shows no live block
+        assertTrue(result.output().lines().filter(l -> l.strip().startsWith("after close()"))
+                .allMatch(l -> l.strip().split("\\s{2,}")[1].equals("0")), result.toString());
+        assertFalse(result.output().contains("\033"), "no control characters when stdout is not a terminal");
+    }
+
+    @Test
+    void churnBothPrintsBothRowsSideBySide() {
+        ForkedJvm.Result result = run("churn", "--impl", "both", "--seconds", "3", "--limit", "64m");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertContains(result, "nativemem NativeBuffer.allocateDirect");
+        assertContains(result, "JDK ByteBuffer.allocateDirect");
+        assertContains(result, "vs allocateDirect");
+        String ours = result.output().lines().filter(l -> l.contains("nativemem NativeBuffer.allocateDirect"))
+                .findFirst().orElseThrow();
+        assertEquals("0", ours.strip().split("\\s{2,}")[3], "no OOM for nativemem: " + result);
+        assertFalse(result.output().contains("\r"), "no carriage returns in a pipe");
+    }
+
+    @Test
+    void statsSaysWhereTheLimitCameFrom() {
+        ForkedJvm.Result unset = run("stats");
+        assertEquals(0, unset.exitCode(), unset.toString());
+        assertContains(unset, "nativemem.maxMemory is not set");
+        assertContains(unset, "glibc 2.");
+        assertContains(unset, "page size");
+        ForkedJvm.Result set = ForkedJvm.run(List.of("-Dnativemem.maxMemory=3m"), Main.class, "stats");
+        assertContains(set, "3145728 bytes (3.0 MiB)");
+        assertContains(set, "-Dnativemem.maxMemory=3m");
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        ForkedJvm.Result result = run("--help");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertContains(result, "usage: nativemem [command] [options]");
+        assertContains(result, "churn");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "frobnicate|unknown command 'frobnicate'",
+        "churn --impl rust|--impl rust: expected nativemem, jdk or both",
+        "churn --threads 0|--threads 0: expected a whole number above 0",
+        "churn --seconds -1|--seconds -1: expected seconds",
+        "churn --size 12x|--size 12x: not a size",
+        "churn --limit|option --limit needs a value",
+        "churn --colour red|unknown option --colour for churn",
+        "demo --limit 1m|--limit 1m: the demo needs at least 16m",
+        "stats extra|unexpected argument 'extra' for stats",
+    })
+    void badArgumentsGiveOneLineAndStatus2(String args, String message) {
+        ForkedJvm.Result result = run(args.split(" "));
+        assertEquals(2, result.exitCode(), result.toString());
+        assertEquals(1, result.output().strip().lines().count(), "one line: " + result);
+        assertContains(result, "nativemem: ");
+        assertContains(result, message);
+    }
+}
