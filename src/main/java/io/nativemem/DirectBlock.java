@@ -1,6 +1,7 @@
 package io.nativemem;
 
 import io.nativemem.internal.BlockCleanup;
+import io.nativemem.internal.Faults;
 import io.nativemem.internal.NativeBlocks;
 
 import java.lang.foreign.Arena;
@@ -29,6 +30,7 @@ final class DirectBlock {
             Arena arena = Arena.ofShared();
             MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(capacity, arena, null);
             cleanup = new BlockCleanup(arena.scope(), address, capacity);
+            Faults.check(Faults.Point.WRAP);
             return new NativeBuffer(segment, new DirectBlock(arena, cleanup), NativeBlocks.effectiveAlignment(alignment));
         } catch (Throwable t) {
             if (cleanup != null) {

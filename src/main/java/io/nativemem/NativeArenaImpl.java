@@ -3,6 +3,7 @@ package io.nativemem;
 import io.nativemem.internal.ArenaCleanup;
 import io.nativemem.internal.BlockList;
 import io.nativemem.internal.Errors;
+import io.nativemem.internal.Faults;
 import io.nativemem.internal.FileMapper;
 import io.nativemem.internal.NativeBlocks;
 
@@ -57,6 +58,7 @@ final class NativeArenaImpl implements NativeArena {
         boolean owned = false;
         try {
             MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(byteSize, scopeArena, null);
+            Faults.check(Faults.Point.WRAP);
             owned = blocks.add(address, byteSize);
             if (!owned) {
                 throw Errors.alreadyClosed(); // closed by another thread since checkUsable()

@@ -16,6 +16,7 @@ public final class BlockCleanup extends Cleanup {
     @Override
     protected long free(boolean byGc) {
         NativeBlocks.free(address, size, byGc);
+        Faults.check(Faults.Point.AFTER_FREE);
         return size;
     }
 }

@@ -135,6 +135,11 @@ public final class FileMapper {
                 int share = mode == FileChannel.MapMode.PRIVATE ? Libc.MAP_PRIVATE() : Libc.MAP_SHARED();
                 MemorySegment base = (MemorySegment) MMAP.invokeExact(errno, MemorySegment.NULL, span, prot, share, fd,
                         offset - delta);
+                if (Faults.ENABLED && Faults.fire(Faults.Point.MAP)) {
+                    int ignored = (int) MUNMAP.invokeExact(errno, base, span);
+                    ERRNO.set(errno, 0L, 12); // ENOMEM, as mmap would say
+                    base = Libc.MAP_FAILED();
+                }
                 if (base.address() == Libc.MAP_FAILED().address()) {
                     throw failure("mmap of " + span + " bytes at file offset " + (offset - delta), file, errno);
                 }
@@ -159,7 +164,13 @@ public final class FileMapper {
         }
         try (Arena call = Arena.ofConfined()) {
             MemorySegment errno = call.allocate(CAPTURE);
-            int rc = (int) MUNMAP.invokeExact(errno, MemorySegment.ofAddress(base), span);
+            int rc;
+            if (Faults.ENABLED && Faults.fire(Faults.Point.UNMAP)) {
+                ERRNO.set(errno, 0L, 22); // EINVAL, as munmap would say
+                rc = -1;
+            } else {
+                rc = (int) MUNMAP.invokeExact(errno, MemorySegment.ofAddress(base), span);
+            }
             if (rc != 0) {
                 throw new IllegalStateException("munmap(0x" + Long.toHexString(base) + ", " + span + ") failed: "
                         + describe(errno));

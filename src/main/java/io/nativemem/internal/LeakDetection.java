@@ -73,7 +73,7 @@ public final class LeakDetection {
                 ? " (run with -D" + PROPERTY + "=all to record where arenas are created)"
                 : "; it was created at:" + Arrays.stream(site).map(e -> "\n\tat " + e).collect(Collectors.joining());
         System.getLogger("io.nativemem").log(System.Logger.Level.WARNING,
-                "A " + kind + " arena was not closed: its " + blocks + " blocks (" + bytes
+                "A " + kind + " arena was not closed: its " + blocks + (blocks == 1 ? " block (" : " blocks (") + bytes
                         + " bytes) were freed by the cleaner once it became unreachable" + where);
         LeakEvent event = new LeakEvent();
         if (event.shouldCommit()) {

@@ -44,12 +44,20 @@ public final class LibcAllocator {
         return Linker.nativeLinker().downcallHandle(address, descriptor, Linker.Option.critical(heapAccess));
     }
 
+    /** The libc call {@link #allocateZeroed} makes for this size and alignment, for messages. */
+    static String callFor(long size, long alignment) {
+        return alignment > MALLOC_ALIGNMENT ? "posix_memalign" : size >= CALLOC_THRESHOLD ? "calloc" : "malloc";
+    }
+
     /**
      * Allocates {@code size} zeroed bytes aligned to {@code alignment} (a power of two).
      *
      * @return the address, or 0 when libc could not allocate
      */
     public static long allocateZeroed(long size, long alignment) {
+        if (Faults.ENABLED && Faults.fire(Faults.Point.ALLOCATE)) {
+            return 0;
+        }
         try {
             if (alignment > MALLOC_ALIGNMENT) {
                 long[] out = new long[1];

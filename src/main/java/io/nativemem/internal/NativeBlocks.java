@@ -44,8 +44,7 @@ public final class NativeBlocks {
             }
         }
         if (address == 0) {
-            throw Errors.allocationFailed(alignment > LibcAllocator.MALLOC_ALIGNMENT ? "posix_memalign" : "malloc",
-                    size, alignment);
+            throw Errors.allocationFailed(LibcAllocator.callFor(size, alignment), size, alignment);
         }
         return address;
     }

@@ -1,0 +1,29 @@
+package io.nativemem;
+
+import io.nativemem.forked.CloseWhileInUseProbe;
+import io.nativemem.testing.ForkedJvm;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Shared arenas closed while other threads read them, under the default JIT, the interpreter
+ * only and C1 only: close() succeeds, each reader stops with one IllegalStateException, nothing
+ * crashes, the ledger ends empty. Each configuration runs in a JVM of its own.
+ */
+class CloseWhileInUseTest {
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"default JIT, , 300", "interpreter only, -Xint, 40", "C1 only, -XX:TieredStopAtLevel=1, 300"})
+    void closeWhileReading(String name, String flag, int rounds) {
+        List<String> options = flag == null ? List.of() : List.of(flag);
+        ForkedJvm.Result result = ForkedJvm.run(options, CloseWhileInUseProbe.class, Integer.toString(rounds));
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.output().contains("rounds=" + rounds + " readersStoppedByClose=" + (3 * rounds)
+                + " liveBlocks=0 capacity=0"), result.toString());
+    }
+}
