@@ -48,6 +48,7 @@ class CliTest {
         assertContains(result, "nativemem NativeBuffer.allocateDirect");
         assertContains(result, "JDK ByteBuffer.allocateDirect");
         assertContains(result, "vs allocateDirect");
+        assertContains(result, "1.0 MiB per buffer");
         String ours = result.output().lines().filter(l -> l.contains("nativemem NativeBuffer.allocateDirect"))
                 .findFirst().orElseThrow();
         assertEquals("0", ours.strip().split("\\s{2,}")[3], "no OOM for nativemem: " + result);
@@ -64,6 +65,9 @@ class CliTest {
         ForkedJvm.Result set = ForkedJvm.run(List.of("-Dnativemem.maxMemory=3m"), Main.class, "stats");
         assertContains(set, "3145728 bytes (3.0 MiB)");
         assertContains(set, "-Dnativemem.maxMemory=3m");
+        ForkedJvm.Result malformed = ForkedJvm.run(List.of("-Dnativemem.maxMemory=12x"), Main.class, "stats");
+        assertEquals(0, malformed.exitCode(), malformed.toString());
+        assertContains(malformed, "none: Malformed system property nativemem.maxMemory=\"12x\"");
     }
 
     @Test
@@ -83,8 +87,13 @@ class CliTest {
         "churn --size 12x|--size 12x: not a size",
         "churn --limit|option --limit needs a value",
         "churn --colour red|unknown option --colour for churn",
-        "demo --limit 1m|--limit 1m: the demo needs at least 16m",
+        "demo --limit 1m|--limit 1m: the demo takes 16m to 1g",
+        "demo --limit 1t|--limit 1t: the demo takes 16m to 1g",
+        "demo --limit 16m --limit 32m|option --limit given twice",
+        "churn --threads 100000|--threads 100000: at most 1024",
+        "stats --foo|stats takes no options",
         "stats extra|unexpected argument 'extra' for stats",
+        "stats --foo bar|stats takes no options",
     })
     void badArgumentsGiveOneLineAndStatus2(String args, String message) {
         ForkedJvm.Result result = run(args.split(" "));

@@ -104,7 +104,7 @@ public final class ReclaimQueue {
             if (queue.harvestedEpoch < epoch) {
                 queue.harvestedEpoch = epoch;
             }
-            return 0;
+            return -1; // a marker, not a block: not counted as freed
         }
     }
 
@@ -133,7 +133,7 @@ public final class ReclaimQueue {
                 bytes += released;
             }
         }
-        if (event != null && event.shouldCommit()) {
+        if (event != null && freed > 0 && event.shouldCommit()) {
             event.blocks = freed;
             event.bytes = bytes;
             event.byAllocatingThread = onAllocatingThread;

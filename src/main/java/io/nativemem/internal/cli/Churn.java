@@ -50,6 +50,9 @@ final class Churn {
             throw new UsageException("--limit " + options.text("limit", "") + ": must be above 0");
         }
         int threads = options.positiveInt("threads", Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+        if (threads > 1024) {
+            throw new UsageException("--threads " + threads + ": at most 1024");
+        }
         double seconds = options.positiveSeconds("seconds", 5);
         String size = options.text("size", "1m");
         if (!size.equals("random")) {
@@ -60,7 +63,7 @@ final class Churn {
         }
         boolean terminal = System.console() != null && System.console().isTerminal();
         out.printf("churn: %d threads, %s per buffer, %s limit, %s s per implementation%n", threads,
-                size.equals("random") ? "random sizes up to 1 MiB" : Table.bytes(options.bytes("size", 0)),
+                size.equals("random") ? "random sizes up to 1 MiB" : Table.bytes(options.bytes("size", 1 << 20)),
                 Table.bytes(limit), trim(seconds));
         List<Figures> results = new ArrayList<>();
         for (String name : impls) {
@@ -95,6 +98,7 @@ final class Churn {
             try (BufferedReader lines = new BufferedReader(
                     new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 long lastPrinted = 0;
+                String lastLine = "";
                 for (String line; (line = lines.readLine()) != null; ) {
                     String[] fields = line.split(" ");
                     if (!fields[0].equals("progress") && !fields[0].equals("done")) {
@@ -108,9 +112,11 @@ final class Churn {
                     if (terminal) {
                         out.print("\r" + progress + "\033[K");
                         out.flush();
-                    } else if (fields[0].equals("done") || System.nanoTime() - lastPrinted >= 1_000_000_000L) {
-                        out.println(progress); // a pipe gets plain lines, once a second
+                    } else if ((fields[0].equals("done") || System.nanoTime() - lastPrinted >= 1_000_000_000L)
+                            && !progress.equals(lastLine)) {
+                        out.println(progress); // a pipe gets plain lines, about once a second
                         lastPrinted = System.nanoTime();
+                        lastLine = progress;
                     }
                 }
             }

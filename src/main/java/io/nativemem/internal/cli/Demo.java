@@ -33,8 +33,8 @@ final class Demo {
     static void run(List<String> args, PrintStream out) throws UsageException {
         Options options = Options.parse("demo", args, Set.of("limit"));
         long limit = options.bytes("limit", 64L << 20);
-        if (limit < (16L << 20)) {
-            throw new UsageException("--limit " + options.text("limit", "") + ": the demo needs at least 16m");
+        if (limit < (16L << 20) || limit > (1L << 30)) {
+            throw new UsageException("--limit " + options.text("limit", "") + ": the demo takes 16m to 1g");
         }
         // The limit is read once, at the first allocation: set it before anything allocates.
         System.setProperty(MemoryLimit.PROPERTY, Long.toString(limit));

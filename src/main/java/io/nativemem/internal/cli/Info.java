@@ -43,7 +43,16 @@ final class Info {
     static void stats(List<String> args, PrintStream out) throws UsageException {
         Options.parse("stats", args, Set.of());
         String configured = Ledger.configuredValue();
-        MemoryStats stats = NativeMemory.stats();
+        MemoryStats stats;
+        try {
+            stats = NativeMemory.stats();
+        } catch (IllegalArgumentException malformed) {
+            new Table("what", "value")
+                    .row("limit", "none: " + malformed.getMessage())
+                    .row("effect", "every allocation, NativeMemory.maxMemory() and stats() throw IllegalArgumentException")
+                    .print(out);
+            return;
+        }
         new Table("what", "value")
                 .row("limit", stats.maxMemory() + " bytes (" + Table.bytes(stats.maxMemory()) + ")")
                 .row("limit from", configured == null

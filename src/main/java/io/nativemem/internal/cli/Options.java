@@ -23,21 +23,28 @@ final class Options {
                 throw new UsageException("unexpected argument '" + arg + "' for " + command);
             }
             String name = arg.substring(2);
-            String value;
             int eq = name.indexOf('=');
             if (eq >= 0) {
-                value = name.substring(eq + 1);
                 name = name.substring(0, eq);
+            }
+            if (known.isEmpty()) {
+                throw new UsageException(command + " takes no options");
+            }
+            if (!known.contains(name)) {
+                throw new UsageException("unknown option --" + name + " for " + command + " (known: --"
+                        + String.join(", --", known.stream().sorted().toList()) + ")");
+            }
+            String value;
+            if (eq >= 0) {
+                value = arg.substring(2 + eq + 1);
             } else if (i + 1 < args.size()) {
                 value = args.get(++i);
             } else {
                 throw new UsageException("option --" + name + " needs a value");
             }
-            if (!known.contains(name)) {
-                throw new UsageException("unknown option --" + name + " for " + command + " (known: --"
-                        + String.join(", --", known) + ")");
+            if (options.values.put(name, value) != null) {
+                throw new UsageException("option --" + name + " given twice");
             }
-            options.values.put(name, value);
         }
         return options;
     }

@@ -24,6 +24,13 @@ final class Table {
 
     void print(PrintStream out) {
         int columns = rows.get(0).length;
+        // A column is right-aligned when every cell below the header is a figure.
+        boolean[] numeric = new boolean[columns];
+        for (int c = 0; c < columns; c++) {
+            final int column = c;
+            numeric[c] = rows.size() > 1 && rows.stream().skip(1)
+                    .allMatch(row -> row[column].matches("-?[0-9][0-9.,]*( ?[A-Za-z/%()0-9 .]{1,12})?"));
+        }
         int[] widths = new int[columns];
         for (String[] row : rows) {
             for (int c = 0; c < columns; c++) {
@@ -34,7 +41,7 @@ final class Table {
             StringBuilder line = new StringBuilder("  ");
             for (int c = 0; c < columns; c++) {
                 String cell = rows.get(r)[c];
-                boolean number = r > 0 && cell.matches("-?[0-9][0-9.,]*( ?[A-Za-z/%]{1,5})?");
+                boolean number = r > 0 && numeric[c];
                 String pad = " ".repeat(widths[c] - cell.length());
                 line.append(number ? pad + cell : cell + pad).append(c + 1 < columns ? "  " : "");
             }

@@ -1,0 +1,35 @@
+package io.nativemem.jcstress;
+
+import io.nativemem.internal.Reservations;
+
+/** Private ledgers for the stress tests: no native memory, no GC, nothing shared between tests. */
+final class Ledgers {
+
+    /** A reclaimer with nothing to reclaim and no GC to ask for. */
+    static final Reservations.Reclaimer NOTHING = new Reservations.Reclaimer() {
+        @Override
+        public int reclaimPending() {
+            return 0;
+        }
+
+        @Override
+        public boolean requestGc(boolean force) {
+            return false;
+        }
+    };
+
+    private Ledgers() {
+    }
+
+    static Reservations holding(long limit, long held) {
+        Reservations ledger = new Reservations(limit, NOTHING);
+        if (held > 0 && !ledger.tryReserve(held, 0)) {
+            throw new IllegalStateException("cannot hold " + held + " of " + limit);
+        }
+        return ledger;
+    }
+
+    static long capacity(Reservations ledger) {
+        return ledger.snapshot(0, 0).totalCapacity();
+    }
+}
