@@ -1,6 +1,6 @@
 package io.nativemem;
 
-import io.nativemem.forked.Churn;
+import io.nativemem.internal.cli.Main;
 import io.nativemem.testing.ForkedJvm;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -21,20 +21,24 @@ class ChurnTest {
     private static ForkedJvm.Result churn(List<String> extraOptions, String size, String seconds) {
         List<String> options = new ArrayList<>(List.of("-Dnativemem.maxMemory=128m", "-XX:+UseG1GC"));
         options.addAll(extraOptions);
-        ForkedJvm.Result result = ForkedJvm.run(options, Churn.class, "nativemem", seconds, size);
+        int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        ForkedJvm.Result result = ForkedJvm.run(options, Main.class, "churn-worker", "--impl", "nativemem",
+                "--threads", Integer.toString(threads), "--seconds", seconds, "--size", size);
         assertEquals(0, result.exitCode(), result.toString());
         return result;
     }
 
+    /** The worker's last line: done SECONDS ALLOCATIONS OOMS RESERVED GCS REQUESTED. */
     private static void assertNoOomAndEmptyAtTheEnd(ForkedJvm.Result result) {
-        assertTrue(result.output().contains(" ooms=0 "), result.toString());
+        String[] done = result.output().lines().filter(l -> l.startsWith("done ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no done line: " + result)).split(" ");
+        assertEquals("0", done[3], "OOMs: " + result);
+        assertTrue(Long.parseLong(done[2]) > 1000, "allocations must be well past the limit's 128 buffers: " + result);
         assertTrue(result.output().contains("final MemoryStats[count=0 reserved=0 capacity=0 "), result.toString());
-        long allocations = Long.parseLong(result.output().replaceAll("(?s).*allocations=(\\d+).*", "$1"));
-        assertTrue(allocations > 1000, "allocations must be well past the limit's 128 buffers: " + result);
     }
 
     @ParameterizedTest(name = "size {0}")
-    @CsvSource({"1048576", "random"})
+    @CsvSource({"1m", "random"})
     void churnNeverRunsOutOfMemory(String size) {
         assertNoOomAndEmptyAtTheEnd(churn(List.of(), size, "5"));
     }
@@ -42,12 +46,12 @@ class ChurnTest {
     @Test
     void underDisableExplicitGcTheOptInStillObtainsAGc() {
         assertNoOomAndEmptyAtTheEnd(churn(
-                List.of("-XX:+DisableExplicitGC", "-Dnativemem.gcWhenExplicitGcDisabled=true"), "1048576", "5"));
+                List.of("-XX:+DisableExplicitGC", "-Dnativemem.gcWhenExplicitGcDisabled=true"), "1m", "5"));
     }
 
     @Test
     void underDisableExplicitGcTheDefaultHonoursTheFlagAndSaysSoOnce() {
-        ForkedJvm.Result result = churn(List.of("-XX:+DisableExplicitGC"), "1048576", "2");
+        ForkedJvm.Result result = churn(List.of("-XX:+DisableExplicitGC"), "1m", "2");
         assertTrue(result.output().contains("-Dnativemem.gcWhenExplicitGcDisabled=true"), result.toString());
         assertEquals(1, result.output().split("gcWhenExplicitGcDisabled", -1).length - 1, "logged once: " + result);
     }

@@ -26,6 +26,19 @@ public final class Reservations {
 
     /** What the slow path may do to make room: free unreachable blocks, request a GC. */
     public interface Reclaimer {
+        /** Nothing to reclaim and no GC to ask for: the slow path can only wait (tests, benchmarks). */
+        Reclaimer NONE = new Reclaimer() {
+            @Override
+            public int reclaimPending() {
+                return 0;
+            }
+
+            @Override
+            public boolean requestGc(boolean force) {
+                return false;
+            }
+        };
+
         /** Frees every block already found unreachable; returns how many were freed. */
         int reclaimPending();
 

@@ -99,11 +99,15 @@ public final class FaultInjectionProbe {
 
     /** A leak listener throws: the arena is freed anyway and later leaks are still reported. */
     private static void throwingLeakListener() throws InterruptedException {
+        java.util.concurrent.CountDownLatch called = new java.util.concurrent.CountDownLatch(1);
         NativeMemory.setLeakListener(report -> {
+            called.countDown();
             throw new IllegalStateException("listener failed on purpose");
         });
         leak();
         awaitEmpty();
+        // The report follows the freeing: wait for it before the listener is replaced.
+        called.await(10, java.util.concurrent.TimeUnit.SECONDS);
         List<LeakReport> seen = new CopyOnWriteArrayList<>();
         NativeMemory.setLeakListener(seen::add);
         leak();

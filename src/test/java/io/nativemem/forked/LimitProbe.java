@@ -4,6 +4,7 @@ import io.nativemem.MemoryStats;
 import io.nativemem.NativeArena;
 import io.nativemem.NativeBuffer;
 import io.nativemem.NativeMemory;
+import io.nativemem.testing.LedgerBalanceExtension;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -107,7 +108,7 @@ public final class LimitProbe {
     }
 
     static String counters() throws Exception {
-        MemoryStats stats = Churn.awaitEmpty();
+        MemoryStats stats = LedgerBalanceExtension.Ledger.awaitEmpty();
         return "count=" + stats.count() + " capacity=" + stats.totalCapacity() + " reserved=" + stats.reservedMemory();
     }
 }

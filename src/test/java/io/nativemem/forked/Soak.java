@@ -4,6 +4,7 @@ import io.nativemem.MemoryStats;
 import io.nativemem.NativeArena;
 import io.nativemem.NativeBuffer;
 import io.nativemem.NativeMemory;
+import io.nativemem.testing.LedgerBalanceExtension;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
@@ -43,7 +44,7 @@ public final class Soak {
         for (Thread worker : workers) {
             worker.join();
         }
-        MemoryStats stats = Churn.awaitEmpty();
+        MemoryStats stats = LedgerBalanceExtension.Ledger.awaitEmpty();
         long rssEnd = rssKiB();
         Files.deleteIfExists(file);
         System.out.printf("seconds=%.0f threads=%d operations=%d ooms=%d rssWarmKiB=%d rssEndKiB=%d count=%d capacity=%d mapped=%d%n",

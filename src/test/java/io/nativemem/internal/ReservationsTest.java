@@ -18,18 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The ledger on its own, with private instances: no native memory involved. */
 class ReservationsTest {
 
-    /** A reclaimer with nothing to reclaim and no GC to ask: the slow path can only wait. */
-    private static final Reservations.Reclaimer NOTHING = new Reservations.Reclaimer() {
-        @Override
-        public int reclaimPending() {
-            return 0;
-        }
-
-        @Override
-        public boolean requestGc(boolean force) {
-            return false;
-        }
-    };
+    private static final Reservations.Reclaimer NOTHING = Reservations.Reclaimer.NONE;
 
     @Test
     void exactlyTheLimitFitsAndOneMoreByteDoesNot() {

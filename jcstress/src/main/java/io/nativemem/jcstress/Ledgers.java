@@ -5,24 +5,11 @@ import io.nativemem.internal.Reservations;
 /** Private ledgers for the stress tests: no native memory, no GC, nothing shared between tests. */
 final class Ledgers {
 
-    /** A reclaimer with nothing to reclaim and no GC to ask for. */
-    static final Reservations.Reclaimer NOTHING = new Reservations.Reclaimer() {
-        @Override
-        public int reclaimPending() {
-            return 0;
-        }
-
-        @Override
-        public boolean requestGc(boolean force) {
-            return false;
-        }
-    };
-
     private Ledgers() {
     }
 
     static Reservations holding(long limit, long held) {
-        Reservations ledger = new Reservations(limit, NOTHING);
+        Reservations ledger = new Reservations(limit, Reservations.Reclaimer.NONE);
         if (held > 0 && !ledger.tryReserve(held, 0)) {
             throw new IllegalStateException("cannot hold " + held + " of " + limit);
         }

@@ -26,17 +26,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED"})
 public class LedgerBench {
 
-    private final Reservations ledger = new Reservations(1L << 40, new Reservations.Reclaimer() {
-        @Override
-        public int reclaimPending() {
-            return 0;
-        }
-
-        @Override
-        public boolean requestGc(boolean force) {
-            return false;
-        }
-    });
+    private final Reservations ledger = new Reservations(1L << 40, Reservations.Reclaimer.NONE);
 
     @Benchmark
     @Threads(1)

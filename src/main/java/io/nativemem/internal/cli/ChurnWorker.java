@@ -14,12 +14,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
+import javax.management.ObjectName;
 
 /**
  * One implementation's churn, run in a JVM of its own so that both implementations get the same
  * limit ({@code -XX:MaxDirectMemorySize} can only be set at start-up). Prints machine-readable
  * lines for {@link Churn}: {@code progress SECONDS ALLOCATIONS OOMS RESERVED GCS} every 250 ms,
- * then {@code done SECONDS ALLOCATIONS OOMS RESERVED GCS REQUESTED}.
+ * then {@code done SECONDS ALLOCATIONS OOMS RESERVED GCS REQUESTED}, and for nativemem, once a GC
+ * freed every buffer, {@code final} and the ledger's stats.
  */
 final class ChurnWorker {
 
@@ -79,6 +81,30 @@ final class ChurnWorker {
         long requested = jdk ? 0 : NativeMemory.stats().gcRequests();
         out.println("done " + elapsed(start) + " " + allocations.sum() + " " + ooms.sum() + " " + reserved(jdk) + " "
                 + gcCount() + " " + requested);
+        if (!jdk) {
+            out.println("final " + awaitEmpty());
+        }
+    }
+
+    /**
+     * Collects until every buffer is freed (or 10 s pass). Through the GC.run diagnostic command,
+     * which works under -XX:+DisableExplicitGC too.
+     */
+    private static MemoryStats awaitEmpty() {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        MemoryStats stats = NativeMemory.stats();
+        while (stats.count() != 0 && System.nanoTime() < deadline) {
+            try {
+                ManagementFactory.getPlatformMBeanServer().invoke(
+                        new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcRun",
+                        new Object[] {null}, new String[] {String[].class.getName()});
+            } catch (Exception e) {
+                System.gc();
+            }
+            sleep(10);
+            stats = NativeMemory.stats();
+        }
+        return stats;
     }
 
     private static String elapsed(long start) {
