@@ -12,7 +12,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -29,7 +28,15 @@ import java.util.Objects;
  */
 final class NativeArenaImpl implements NativeArena {
 
-    enum Kind { CONFINED, SHARED, AUTO }
+    enum Kind {
+        CONFINED("confined"), SHARED("shared"), AUTO("automatic");
+
+        final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+    }
 
     private final Kind kind;
     private final Arena scopeArena;
@@ -42,7 +49,7 @@ final class NativeArenaImpl implements NativeArena {
         this.scopeArena = scopeArena;
         this.blocks = kind == Kind.CONFINED ? BlockList.confined() : BlockList.concurrent();
         this.owner = kind == Kind.CONFINED ? Thread.currentThread() : null;
-        this.cleanup = new ArenaCleanup(scopeArena.scope(), blocks, kind.name().toLowerCase(Locale.ROOT), kind != Kind.AUTO);
+        this.cleanup = new ArenaCleanup(scopeArena.scope(), blocks, kind.label, kind != Kind.AUTO);
     }
 
     static NativeArena create(Kind kind) {
