@@ -20,17 +20,29 @@ public final class LeakReport {
         this.createdAt = List.of(createdAt);
     }
 
-    /** @return {@code "confined"} or {@code "shared"} */
+    /**
+     * {@code "confined"} or {@code "shared"}.
+     *
+     * @return {@code "confined"} or {@code "shared"}
+     */
     public String kind() {
         return kind;
     }
 
-    /** @return how many blocks the arena still held */
+    /**
+     * How many blocks the arena still held.
+     *
+     * @return how many blocks the arena still held
+     */
     public long blocks() {
         return blocks;
     }
 
-    /** @return their total capacity in bytes */
+    /**
+     * Their total capacity in bytes.
+     *
+     * @return their total capacity in bytes
+     */
     public long bytes() {
         return bytes;
     }

@@ -22,67 +22,119 @@ public final class MemoryStats {
         return new MemoryStats(snapshot);
     }
 
-    /** @return live blocks: allocated and not yet freed (mappings not included) */
+    /**
+     * Live blocks: allocated and not yet freed (mappings not included).
+     *
+     * @return live blocks: allocated and not yet freed (mappings not included)
+     */
     public long count() {
         return snapshot.count();
     }
 
-    /** @return bytes reserved for live blocks: their capacity plus any alignment overhead */
+    /**
+     * Bytes reserved for live blocks: their capacity plus any alignment overhead.
+     *
+     * @return bytes reserved for live blocks: their capacity plus any alignment overhead
+     */
     public long reservedMemory() {
         return snapshot.reservedMemory();
     }
 
-    /** @return the total capacity of live blocks: what the limit bounds */
+    /**
+     * The total capacity of live blocks: what the limit bounds.
+     *
+     * @return the total capacity of live blocks: what the limit bounds
+     */
     public long totalCapacity() {
         return snapshot.totalCapacity();
     }
 
-    /** @return the limit, as {@link NativeMemory#maxMemory()} */
+    /**
+     * The limit, as {@link NativeMemory#maxMemory()}.
+     *
+     * @return the limit, as {@link NativeMemory#maxMemory()}
+     */
     public long maxMemory() {
         return snapshot.maxMemory();
     }
 
-    /** @return the highest {@link #reservedMemory()} since the process started */
+    /**
+     * The highest {@link #reservedMemory()} since the process started.
+     *
+     * @return the highest {@link #reservedMemory()} since the process started
+     */
     public long peakReservedMemory() {
         return snapshot.peakReservedMemory();
     }
 
-    /** @return blocks freed by the runtime's cleaner after the GC found them unreachable */
+    /**
+     * Blocks freed by the runtime's cleaner after the GC found them unreachable.
+     *
+     * @return blocks freed by the runtime's cleaner after the GC found them unreachable
+     */
     public long freedByGc() {
         return snapshot.freedByGc();
     }
 
-    /** @return blocks freed explicitly, by closing an arena or a buffer */
+    /**
+     * Blocks freed explicitly, by closing an arena or a buffer.
+     *
+     * @return blocks freed explicitly, by closing an arena or a buffer
+     */
     public long freedExplicitly() {
         return snapshot.freedExplicitly();
     }
 
-    /** @return reservations that did not fit at once and took the GC-assisted slow path */
+    /**
+     * Reservations that did not fit at once and took the GC-assisted slow path.
+     *
+     * @return reservations that did not fit at once and took the GC-assisted slow path
+     */
     public long waitedReservations() {
         return snapshot.waitedReservations();
     }
 
-    /** @return the total time spent in the slow path, in nanoseconds */
+    /**
+     * The total time spent in the slow path, in nanoseconds.
+     *
+     * @return the total time spent in the slow path, in nanoseconds
+     */
     public long waitedNanos() {
         return snapshot.waitedNanos();
     }
 
-    /** @return reservations that failed with {@link OutOfMemoryError} */
+    /**
+     * Reservations that failed with {@link OutOfMemoryError}.
+     *
+     * @return reservations that failed with {@link OutOfMemoryError}
+     */
     public long failedReservations() {
         return snapshot.failedReservations();
     }
 
-    /** @return GCs the slow path requested */
+    /**
+     * GCs the slow path requested.
+     *
+     * @return GCs the slow path requested
+     */
     public long gcRequests() {
         return snapshot.gcRequests();
     }
 
-    /** @return live file mappings */
+    /**
+     * Live file mappings.
+     *
+     * @return live file mappings
+     */
     public long mappedCount() {
         return snapshot.mappedCount();
     }
 
-    /** @return bytes of live file mappings (not counted against the limit) */
+    /**
+     * Bytes of live file mappings (not counted against the limit).
+     *
+     * @return bytes of live file mappings (not counted against the limit)
+     */
     public long mappedMemory() {
         return snapshot.mappedMemory();
     }
