@@ -14,13 +14,15 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>The limit is enforced by one compare-and-set loop on the total capacity, which checks
  * before it adds: the total never exceeds the limit, not even for an instant (Arrow's
  * add-then-check accounting can overshoot briefly; we never do). The block count and the
- * alignment overhead are kept beside it. A release that would take a counter below zero is a
- * bug in the runtime and throws at once rather than corrupting the ledger silently.
+ * alignment overhead are kept beside it. A release that would take the capacity below zero is
+ * a bug in the runtime and throws at once rather than corrupting the ledger silently.
  *
  * <p>When a reservation does not fit, {@link #reserve} takes the slow path: free what the
- * reclaimer already found unreachable, ask for one GC, then wait up to 9 times with exponential
- * back-off (1, 2, 4, ... 256 ms: about 0.5 s in all, as {@code Bits} does), waking as soon as
- * any block is released, before it gives up with {@link OutOfMemoryError}.
+ * reclaimer already found unreachable, ask for a GC (one thread at a time, and not while the
+ * previous GC's blocks are still arriving), then wait up to 9 times with exponential back-off
+ * (1, 2, 4, ... 256 ms: about 0.5 s in all, as {@code Bits} does), waking as soon as any block
+ * is released, before it gives up with {@link OutOfMemoryError}. Waiting threads are served
+ * first come, first served ({@link Waiters}).
  */
 public final class Reservations {
 
