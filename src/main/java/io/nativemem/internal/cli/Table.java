@@ -24,12 +24,13 @@ final class Table {
 
     void print(PrintStream out) {
         int columns = rows.get(0).length;
-        // A column is right-aligned when every cell below the header is a figure.
+        // A column is right-aligned when every cell below the header is a figure (or "-", none).
         boolean[] numeric = new boolean[columns];
         for (int c = 0; c < columns; c++) {
             final int column = c;
             numeric[c] = rows.size() > 1 && rows.stream().skip(1)
-                    .allMatch(row -> row[column].matches("-?[0-9][0-9.,]*( ?[A-Za-z/%()0-9 .]{1,12})?"));
+                    .allMatch(row -> row[column].equals("-")
+                            || row[column].matches("-?[0-9][0-9.,]*( ?[A-Za-z/%()0-9 .]{1,12})?"));
         }
         int[] widths = new int[columns];
         for (String[] row : rows) {
