@@ -12,16 +12,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Shared arenas closed while other threads read them, under the default JIT, the interpreter
- * only and C1 only: close() succeeds, each reader stops with one IllegalStateException, nothing
- * crashes, the ledger ends empty. Each configuration runs in a JVM of its own.
+ * only and C1 only, and GC-managed buffers closed one by one while read: close() succeeds, each
+ * reader stops with one IllegalStateException, nothing crashes, the ledger ends empty. Each
+ * configuration runs in a JVM of its own.
  */
 class CloseWhileInUseTest {
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"default JIT, , 300", "interpreter only, -Xint, 40", "C1 only, -XX:TieredStopAtLevel=1, 300"})
-    void closeWhileReading(String name, String flag, int rounds) {
+    @CsvSource({
+        "shared arenas with the default JIT, , 300, arena", "shared arenas interpreted, -Xint, 40, arena",
+        "shared arenas with C1 only, -XX:TieredStopAtLevel=1, 300, arena",
+        "GC-managed buffers with the default JIT, , 100, direct", "GC-managed buffers interpreted, -Xint, 20, direct",
+    })
+    void closeWhileReading(String name, String flag, int rounds, String what) {
         List<String> options = flag == null ? List.of() : List.of(flag);
-        ForkedJvm.Result result = ForkedJvm.run(options, CloseWhileInUseProbe.class, Integer.toString(rounds));
+        ForkedJvm.Result result = ForkedJvm.run(options, CloseWhileInUseProbe.class, Integer.toString(rounds), what);
         assertEquals(0, result.exitCode(), result.toString());
         assertTrue(result.output().contains("rounds=" + rounds + " readersStoppedByClose=" + (3 * rounds)
                 + " liveBlocks=0 capacity=0"), result.toString());

@@ -12,21 +12,23 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Closes shared arenas while reader threads are in the middle of reading them, ROUNDS times with
- * random delays. Every reader must see only the written values, then at most one
- * IllegalStateException; close() must succeed; the ledger must end empty. Prints one summary line.
+ * Closes shared arenas (or, with the argument {@code direct}, GC-managed buffers one by one)
+ * while reader threads are in the middle of reading them, ROUNDS times with random delays. Every
+ * reader must see only the written values, then exactly one IllegalStateException; close() must
+ * succeed; the ledger must end empty. Prints one summary line.
  */
 public final class CloseWhileInUseProbe {
 
     public static void main(String[] args) throws Exception {
         int rounds = Integer.parseInt(args[0]);
+        boolean direct = args.length > 1 && args[1].equals("direct");
         int readers = 3;
         long closedSeen = 0;
         for (int round = 0; round < rounds; round++) {
-            NativeArena arena = NativeArena.ofShared();
+            NativeArena arena = direct ? null : NativeArena.ofShared();
             List<NativeBuffer> buffers = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                NativeBuffer buffer = arena.allocateBuffer(1024);
+                NativeBuffer buffer = direct ? NativeBuffer.allocateDirect(1024) : arena.allocateBuffer(1024);
                 for (long j = 0; j < 1024; j += 8) {
                     buffer.putLong(j, j ^ 0x5A5AL);
                 }
@@ -64,7 +66,12 @@ public final class CloseWhileInUseProbe {
             while (System.nanoTime() < until) {
                 Thread.onSpinWait();
             }
-            arena.close();
+            if (direct) {
+                java.util.Collections.shuffle(buffers);
+                buffers.forEach(NativeBuffer::close);
+            } else {
+                arena.close();
+            }
             for (Thread thread : threads) {
                 thread.join(30_000);
                 if (thread.isAlive()) {
