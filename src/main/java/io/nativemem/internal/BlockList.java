@@ -115,20 +115,19 @@ public final class BlockList {
      * the ledger in one step. A failing {@code munmap} does not stop the others from being freed.
      */
     public void freeAll(boolean byGc) {
-        long[] taken;
         if (concurrent) {
             synchronized (this) {
-                taken = take();
+                if (!markFreed()) {
+                    return;
+                }
             }
-        } else {
-            taken = take();
-        }
-        if (taken == null) {
+        } else if (!markFreed()) {
             return;
         }
-        int n = (int) taken[0];
-        int heapBlocks = (int) taken[1];
-        long total = taken[2];
+        // Once marked freed nothing is appended any more: the fields below are final from here.
+        int n = count;
+        int heapBlocks = blocks;
+        long total = bytes;
         long[] list = entries;
         entries = null;
         RuntimeException failure = null;
@@ -153,12 +152,12 @@ public final class BlockList {
         }
     }
 
-    /** Marks the list freed; returns {count, blocks, bytes}, or null if it already was. */
-    private long[] take() {
+    /** Marks the list freed; returns false if it already was. */
+    private boolean markFreed() {
         if (freed) {
-            return null;
+            return false;
         }
         freed = true;
-        return new long[] {count, blocks, bytes};
+        return true;
     }
 }
