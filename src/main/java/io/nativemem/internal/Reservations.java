@@ -180,6 +180,13 @@ public final class Reservations {
             requestGcUnlessInFlight();
             long waitNanos = TimeUnit.MILLISECONDS.toNanos(1);
             for (int waits = 0; waits < MAX_WAITS; waits++, waitNanos <<= 1) {
+                if (waits > 0) {
+                    // Nothing freed us during the last wait: ask again. GC requests are shared,
+                    // so when every thread is already waiting, nobody else would ask, and the
+                    // garbage that would make room is never collected (measured: 4 OOMs in 3 s of
+                    // 1 MiB churn under a 64 MiB limit).
+                    requestGcUnlessInFlight();
+                }
                 // A release wakes us early to retry, but only a wait served in full counts:
                 // otherwise, under churn, the 9 waits are spent in microseconds.
                 long waitEnd = System.nanoTime() + waitNanos;
