@@ -27,8 +27,7 @@ public abstract class Cleanup extends PhantomReference<Object> {
     private final ReclaimQueue queue;
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
-    // The queue's list of live cleanups, guarded by the queue: keeps this reference reachable.
-    Cleanup previous;
+    // The queue's list of registered cleanups: keeps this reference reachable until it ran.
     Cleanup next;
 
     protected Cleanup(Object watched, ReclaimQueue queue) {
@@ -46,8 +45,7 @@ public abstract class Cleanup extends PhantomReference<Object> {
         if (!STATE.compareAndSet(this, 0, 1)) {
             return false;
         }
-        queue.remove(this);
-        clear();
+        clear(); // the queue's list lets go of it at its next sweep
         free(false);
         return true;
     }
@@ -61,7 +59,6 @@ public abstract class Cleanup extends PhantomReference<Object> {
         if (!STATE.compareAndSet(this, 0, 1)) {
             return -1;
         }
-        queue.remove(this);
         return free(true);
     }
 
