@@ -80,7 +80,7 @@ final class NativeArenaImpl implements NativeArena {
 
     @Override
     public NativeBuffer allocateBuffer(long capacity, long alignment) {
-        NativeBlocks.validate(capacity, alignment);
+        // allocate() validates the capacity and the alignment.
         return new NativeBuffer(allocate(capacity, alignment), null, NativeBlocks.effectiveAlignment(alignment));
     }
 
