@@ -24,7 +24,6 @@ public abstract class Cleanup extends PhantomReference<Object> {
         }
     }
 
-    private final ReclaimQueue queue;
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
     // The queue's list of registered cleanups: keeps this reference reachable until it ran.
@@ -32,7 +31,6 @@ public abstract class Cleanup extends PhantomReference<Object> {
 
     protected Cleanup(Object watched, ReclaimQueue queue) {
         super(watched, queue.referenceQueue());
-        this.queue = queue;
         queue.add(this);
     }
 

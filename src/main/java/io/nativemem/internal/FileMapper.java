@@ -57,7 +57,7 @@ public final class FileMapper {
     }
 
     /** A mapping: {@code base} and {@code span} as mmap saw them, {@code delta} from base to the first requested byte. */
-    public record Region(long base, long span, long delta, long length) {
+    public record Region(long base, long span, long delta) {
     }
 
     /** Live mappings and the bytes they expose, for the stats. */
@@ -129,7 +129,7 @@ public final class FileMapper {
                     throw failure("ftruncate to " + end + " bytes", file, errno);
                 }
                 if (length == 0) {
-                    return new Region(0, 0, 0, 0);
+                    return new Region(0, 0, 0);
                 }
                 int prot = mode == FileChannel.MapMode.READ_ONLY ? Libc.PROT_READ() : Libc.PROT_READ() | Libc.PROT_WRITE();
                 int share = mode == FileChannel.MapMode.PRIVATE ? Libc.MAP_PRIVATE() : Libc.MAP_SHARED();
@@ -146,7 +146,7 @@ public final class FileMapper {
                 MAPPED_COUNT.incrementAndGet();
                 MAPPED_BYTES.addAndGet(length);
                 BufferPools.registerLazily();
-                return new Region(base.address(), span, delta, length);
+                return new Region(base.address(), span, delta);
             } finally {
                 int ignored = Libc.close(fd);
             }

@@ -55,6 +55,29 @@ public final class Ledger {
         return ledger;
     }
 
+    /**
+     * Collects (through GC.run, so under {@code -XX:+DisableExplicitGC} too) until no block is
+     * live or {@code timeoutMillis} pass; for the command's reports, not for allocations.
+     *
+     * @return whether the ledger is empty
+     */
+    public static boolean awaitEmpty(long timeoutMillis) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (global().snapshot(0, 0).count() != 0) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            GcTrigger.collectNow();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Where the limit came from: the property's raw text, or {@code null} when unset. */
     public static String configuredValue() {
         return Holder.RAW;

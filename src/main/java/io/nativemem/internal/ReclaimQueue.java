@@ -101,17 +101,6 @@ public final class ReclaimQueue {
         }
     }
 
-    /** How many cleanups are registered and not yet run (walks the list: for diagnostics). */
-    public long live() {
-        long live = 0;
-        for (Cleanup c = head; c != null; c = c.next) {
-            if (!c.isDone()) {
-                live++;
-            }
-        }
-        return live;
-    }
-
     /**
      * Registers a sentinel that the next GC will find unreachable: once it comes out of the
      * queue, {@link #harvestedEpoch()} is {@code epoch}.

@@ -3,6 +3,7 @@ package io.nativemem.internal.cli;
 import io.nativemem.MemoryStats;
 import io.nativemem.NativeBuffer;
 import io.nativemem.NativeMemory;
+import io.nativemem.internal.Ledger;
 
 import java.io.PrintStream;
 import java.lang.management.BufferPoolMXBean;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
-import javax.management.ObjectName;
 
 /**
  * One implementation's churn, run in a JVM of its own so that both implementations get the same
@@ -82,29 +82,9 @@ final class ChurnWorker {
         out.println("done " + elapsed(start) + " " + allocations.sum() + " " + ooms.sum() + " " + reserved(jdk) + " "
                 + gcCount() + " " + requested);
         if (!jdk) {
-            out.println("final " + awaitEmpty());
+            Ledger.awaitEmpty(10_000);
+            out.println("final " + NativeMemory.stats());
         }
-    }
-
-    /**
-     * Collects until every buffer is freed (or 10 s pass). Through the GC.run diagnostic command,
-     * which works under -XX:+DisableExplicitGC too.
-     */
-    private static MemoryStats awaitEmpty() {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        MemoryStats stats = NativeMemory.stats();
-        while (stats.count() != 0 && System.nanoTime() < deadline) {
-            try {
-                ManagementFactory.getPlatformMBeanServer().invoke(
-                        new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcRun",
-                        new Object[] {null}, new String[] {String[].class.getName()});
-            } catch (Exception e) {
-                System.gc();
-            }
-            sleep(10);
-            stats = NativeMemory.stats();
-        }
-        return stats;
     }
 
     private static String elapsed(long start) {

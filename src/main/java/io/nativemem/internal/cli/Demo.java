@@ -5,6 +5,7 @@ import io.nativemem.MemoryStats;
 import io.nativemem.NativeArena;
 import io.nativemem.NativeBuffer;
 import io.nativemem.NativeMemory;
+import io.nativemem.internal.Ledger;
 import io.nativemem.internal.MemoryLimit;
 
 import java.io.IOException;
@@ -108,7 +109,7 @@ final class Demo {
             NativeBuffer.allocateDirect(64 << 10).putLong(0, i);
         }
         snapshot("2000 allocated");
-        awaitEmpty();
+        Ledger.awaitEmpty(10_000);
         snapshot("after a GC");
         out.println("   when the limit was reached, the allocating thread freed what the GC had found unreachable");
         table.print(out);
@@ -180,17 +181,4 @@ final class Demo {
         }
     }
 
-    /** Asks for GCs until every GC-managed buffer is freed (or 10 s pass). */
-    private static void awaitEmpty() {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (NativeMemory.stats().count() > 0 && System.nanoTime() < deadline) {
-            System.gc();
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
 }
