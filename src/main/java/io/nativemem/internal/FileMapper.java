@@ -150,10 +150,10 @@ public final class FileMapper {
             } finally {
                 int ignored = Libc.close(fd);
             }
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (IOException e) {
             throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw LibcAllocator.rethrow(t);
         }
     }
 
@@ -175,10 +175,8 @@ public final class FileMapper {
                 throw new IllegalStateException("munmap(0x" + Long.toHexString(base) + ", " + span + ") failed: "
                         + describe(errno));
             }
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw LibcAllocator.rethrow(t);
         } finally {
             MAPPED_COUNT.decrementAndGet();
             MAPPED_BYTES.addAndGet(-length);
@@ -215,10 +213,8 @@ public final class FileMapper {
                 }
             }
             return true;
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw LibcAllocator.rethrow(t);
         }
     }
 
@@ -230,10 +226,8 @@ public final class FileMapper {
                 throw new IllegalStateException(name + "(0x" + Long.toHexString(address.address()) + ", " + length
                         + ") failed: " + describe(errno));
             }
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw LibcAllocator.rethrow(t);
         }
     }
 

@@ -94,7 +94,8 @@ public final class LibcAllocator {
         }
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    /** Rethrows what a downcall threw: unchecked as it is, anything else wrapped. */
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             throw r;
         }
