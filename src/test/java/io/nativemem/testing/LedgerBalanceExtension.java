@@ -28,19 +28,8 @@ public final class LedgerBalanceExtension implements AfterAllCallback {
 
         /** Collects until the ledger is empty or 10 s have passed; returns the last snapshot. */
         public static MemoryStats awaitEmpty() {
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            MemoryStats stats = NativeMemory.stats();
-            while ((stats.count() != 0 || stats.totalCapacity() != 0) && System.nanoTime() < deadline) {
-                System.gc();
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-                stats = NativeMemory.stats();
-            }
-            return stats;
+            io.nativemem.internal.Ledger.awaitEmpty(10_000);
+            return NativeMemory.stats();
         }
     }
 }
