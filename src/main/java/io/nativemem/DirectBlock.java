@@ -1,6 +1,7 @@
 package io.nativemem;
 
 import io.nativemem.internal.BlockCleanup;
+import io.nativemem.internal.Errors;
 import io.nativemem.internal.Faults;
 import io.nativemem.internal.NativeBlocks;
 
@@ -9,11 +10,11 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The owner of one GC-managed block ({@link NativeBuffer#allocateDirect}): a JDK shared arena of
- * its own gives the block a scope that {@link #close()} can end, and a {@link BlockCleanup}
+ * its own gives the block a scope that {@link #closeBuffer()} can end, and a {@link BlockCleanup}
  * watching that scope frees the block when no buffer, slice, segment or {@code ByteBuffer} view
  * of it is reachable any more. Shared by the buffer and all its views.
  */
-final class DirectBlock {
+final class DirectBlock implements BlockOwner {
 
     private final Arena scopeArena;
     private final BlockCleanup cleanup;
@@ -43,11 +44,19 @@ final class DirectBlock {
     }
 
     /** Ends the scope (every view dies), then frees; a second call does nothing. */
-    synchronized void close() {
+    @Override
+    public synchronized void closeBuffer() {
         if (cleanup.isDone()) {
             return;
         }
         scopeArena.close();
         cleanup.runExplicitly();
+    }
+
+    @Override
+    public RuntimeException accessRefused(RuntimeException refused) {
+        return refused instanceof IllegalStateException && !scopeArena.scope().isAlive()
+                ? Errors.freed("this GC-managed buffer was closed", refused)
+                : refused;
     }
 }

@@ -26,8 +26,8 @@ public final class MappedNativeBuffer extends NativeBuffer {
     private final MemorySegment mapping;
     private final FileChannel.MapMode mode;
 
-    MappedNativeBuffer(MemorySegment exposed, MemorySegment mapping, FileChannel.MapMode mode) {
-        super(exposed, null, exposed.byteSize() == 0 ? FileMapper.PAGE_SIZE : Long.lowestOneBit(exposed.address()));
+    MappedNativeBuffer(MemorySegment exposed, MemorySegment mapping, FileChannel.MapMode mode, BlockOwner owner) {
+        super(exposed, owner, exposed.byteSize() == 0 ? FileMapper.PAGE_SIZE : Long.lowestOneBit(exposed.address()));
         this.mapping = mapping;
         this.mode = mode;
     }

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * An {@link Arena} whose every allocation is zeroed native memory from libc, counted against
@@ -125,6 +127,21 @@ public sealed interface NativeArena extends Arena permits NativeArenaImpl {
      *     region extends past its end
      */
     MappedNativeBuffer map(Path file, FileChannel.MapMode mode, long offset, long length) throws IOException;
+
+    /**
+     * Maps the whole of a file, as long as it is when this method reads its size; as
+     * {@link #map(Path, FileChannel.MapMode, long, long)} otherwise.
+     *
+     * @param file the file to map
+     * @param mode {@code READ_ONLY}, {@code READ_WRITE} or {@code PRIVATE}
+     * @return a buffer over every byte of the file (none for an empty file)
+     * @throws IllegalStateException if this arena is closed
+     * @throws WrongThreadException if this arena is confined to another thread
+     * @throws IOException if the file does not exist, or cannot be opened or mapped
+     */
+    default MappedNativeBuffer map(Path file, FileChannel.MapMode mode) throws IOException {
+        return map(file, mode, 0, Files.size(Objects.requireNonNull(file, "file")));
+    }
 
     /**
      * The scope of every segment this arena allocated.

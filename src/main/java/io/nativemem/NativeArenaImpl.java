@@ -26,7 +26,7 @@ import java.util.Objects;
  * @implNote This class sits in the exported package, package-private, because a sealed type's
  *     permitted subclasses must share its package when the library runs on the class path.
  */
-final class NativeArenaImpl implements NativeArena {
+final class NativeArenaImpl implements NativeArena, BlockOwner {
 
     enum Kind {
         CONFINED("confined"), SHARED("shared"), AUTO("automatic");
@@ -81,7 +81,7 @@ final class NativeArenaImpl implements NativeArena {
     @Override
     public NativeBuffer allocateBuffer(long capacity, long alignment) {
         // allocate() validates the capacity and the alignment.
-        return new NativeBuffer(allocate(capacity, alignment), null, NativeBlocks.effectiveAlignment(alignment));
+        return new NativeBuffer(allocate(capacity, alignment), this, NativeBlocks.effectiveAlignment(alignment));
     }
 
     @Override
@@ -104,7 +104,7 @@ final class NativeArenaImpl implements NativeArena {
             if (mode == FileChannel.MapMode.READ_ONLY) {
                 exposed = exposed.asReadOnly();
             }
-            return new MappedNativeBuffer(exposed, mapping, mode);
+            return new MappedNativeBuffer(exposed, mapping, mode, this);
         } finally {
             if (!owned) {
                 FileMapper.unmap(region.base(), region.span(), length);
@@ -122,8 +122,27 @@ final class NativeArenaImpl implements NativeArena {
         if (kind == Kind.AUTO) {
             throw Errors.autoArenaClose();
         }
-        scopeArena.close(); // checks the owner thread and double close; kills every view
+        if (owner != null && owner != Thread.currentThread()) {
+            throw Errors.wrongThread(owner);
+        }
+        scopeArena.close(); // checks double close; kills every view
         cleanup.runExplicitly();
+    }
+
+    @Override
+    public void closeBuffer() {
+        // The arena frees its blocks when it closes: a buffer's close() has nothing to do.
+    }
+
+    @Override
+    public RuntimeException accessRefused(RuntimeException refused) {
+        if (refused instanceof WrongThreadException && owner != null) {
+            return Errors.wrongThread(owner);
+        }
+        if (refused instanceof IllegalStateException && !scopeArena.scope().isAlive()) {
+            return Errors.freed("its " + kind.label + " arena was closed", refused);
+        }
+        return refused;
     }
 
     private void checkUsable() {

@@ -56,13 +56,26 @@ class BufferMisuseTest {
     static final List<Accessor> RELATIVE = List.of(
             new Accessor("get()", 1, false, (b, i) -> b.get()),
             new Accessor("put(byte)", 1, true, (b, i) -> b.put((byte) 1)),
+            new Accessor("getShort()", 2, false, (b, i) -> b.getShort()),
+            new Accessor("putShort(short)", 2, true, (b, i) -> b.putShort((short) 1)),
+            new Accessor("getChar()", 2, false, (b, i) -> b.getChar()),
+            new Accessor("putChar(char)", 2, true, (b, i) -> b.putChar('x')),
             new Accessor("getInt()", 4, false, (b, i) -> b.getInt()),
             new Accessor("putInt(int)", 4, true, (b, i) -> b.putInt(1)),
+            new Accessor("getFloat()", 4, false, (b, i) -> b.getFloat()),
+            new Accessor("putFloat(float)", 4, true, (b, i) -> b.putFloat(1f)),
             new Accessor("getLong()", 8, false, (b, i) -> b.getLong()),
+            new Accessor("putLong(long)", 8, true, (b, i) -> b.putLong(1L)),
+            new Accessor("getDouble()", 8, false, (b, i) -> b.getDouble()),
             new Accessor("putDouble(double)", 8, true, (b, i) -> b.putDouble(1d)),
             new Accessor("get(byte[])", 4, false, (b, i) -> b.get(new byte[4])),
             new Accessor("put(byte[])", 4, true, (b, i) -> b.put(new byte[4])),
-            new Accessor("put(ByteBuffer)", 4, true, (b, i) -> b.put(ByteBuffer.allocate(4))));
+            new Accessor("get(long, byte[])", 4, false, (b, i) -> b.get(i, new byte[4])),
+            new Accessor("put(long, byte[])", 4, true, (b, i) -> b.put(i, new byte[4])),
+            new Accessor("get(ByteBuffer)", 4, false, (b, i) -> b.get(ByteBuffer.allocate(4))),
+            new Accessor("put(ByteBuffer)", 4, true, (b, i) -> b.put(ByteBuffer.allocate(4))),
+            new Accessor("compact()", 0, true, (b, i) -> b.compact()),
+            new Accessor("hashCode()", 0, false, (b, i) -> b.hashCode()));
 
     private static final int CAPACITY = 64;
     private static final NativeArena ARENA = NativeArena.ofShared();
@@ -120,9 +133,21 @@ class BufferMisuseTest {
         NativeBuffer view = buffer.duplicate().position(8);
         buffer.close();
         MemoryStats before = NativeMemory.stats();
-        assertThrows(IllegalStateException.class, () -> accessor.call().at(view, 8));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> accessor.call().at(view, 8));
+        assertTrue(e.getMessage().contains("GC-managed buffer was closed"), e.getMessage());
         assertEquals(8, view.position(), "the cursor did not move");
         assertEquals(before.count(), NativeMemory.stats().count());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("everything")
+    void afterItsArenaClosedEveryAccessSaysWhichArena(Accessor accessor) {
+        NativeArena confined = NativeArena.ofConfined();
+        NativeBuffer buffer = confined.allocateBuffer(CAPACITY).position(8);
+        confined.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> accessor.call().at(buffer, 8));
+        assertTrue(e.getMessage().contains("confined arena was closed"), e.getMessage());
+        assertEquals(8, buffer.position(), "the cursor did not move");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -145,10 +170,12 @@ class BufferMisuseTest {
                 } catch (Throwable t) {
                     thrown.set(t);
                 }
-            });
+            }, "intruder");
             other.start();
             other.join();
-            assertInstanceOf(WrongThreadException.class, thrown.get());
+            WrongThreadException e = assertInstanceOf(WrongThreadException.class, thrown.get());
+            assertTrue(e.getMessage().contains("owner: " + Thread.currentThread().getName())
+                    && e.getMessage().contains("current: intruder"), e.getMessage());
             assertEquals(8, buffer.position(), "the cursor did not move");
         }
     }

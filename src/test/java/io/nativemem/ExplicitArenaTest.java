@@ -94,12 +94,20 @@ class ExplicitArenaTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
-    void buffersOfAnArenaCannotBeClosedOneByOne(Kind kind) {
-        try (NativeArena arena = kind.factory.get()) {
-            NativeBuffer buffer = arena.allocateBuffer(8);
-            assertThrows(UnsupportedOperationException.class, buffer::close);
+    void closingABufferOfAnArenaLeavesItToTheArena(Kind kind) {
+        NativeBuffer kept;
+        long countBefore = NativeMemory.stats().count();
+        try (NativeArena arena = kind.factory.get(); NativeBuffer buffer = arena.allocateBuffer(8)) {
+            kept = buffer;
+            buffer.putLong(0, 42);
+            buffer.close();
+            buffer.close();
             assertTrue(buffer.isAlive());
+            assertEquals(42, buffer.getLong(0));
+            assertEquals(countBefore + 1, NativeMemory.stats().count());
         }
+        assertFalse(kept.isAlive());
+        assertEquals(countBefore, NativeMemory.stats().count());
     }
 
     @Test
@@ -108,7 +116,9 @@ class ExplicitArenaTest {
             NativeBuffer buffer = arena.allocateBuffer(16);
             for (Runnable action : List.<Runnable>of(
                     () -> arena.allocate(8, 8), () -> arena.allocateBuffer(8), arena::close, () -> buffer.getInt(0))) {
-                assertInstanceOf(WrongThreadException.class, runElsewhere(action));
+                WrongThreadException e = assertInstanceOf(WrongThreadException.class, runElsewhere(action));
+                assertTrue(e.getMessage().contains("owner: " + Thread.currentThread().getName())
+                        && e.getMessage().contains("current: elsewhere"), e.getMessage());
             }
             assertTrue(arena.scope().isAlive());
         }
@@ -122,7 +132,7 @@ class ExplicitArenaTest {
             } catch (Throwable t) {
                 thrown[0] = t;
             }
-        });
+        }, "elsewhere");
         thread.start();
         thread.join();
         return thrown[0];

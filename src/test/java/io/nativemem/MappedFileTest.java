@@ -66,6 +66,20 @@ class MappedFileTest {
     }
 
     @Test
+    void mapWithoutARegionMapsTheWholeFile() throws IOException {
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            MappedNativeBuffer whole = arena.map(file, FileChannel.MapMode.READ_ONLY);
+            assertEquals(content.length, whole.capacity());
+            byte[] read = new byte[content.length];
+            whole.get(read);
+            assertArrayEquals(content, read);
+            assertTrue(whole.isReadOnly());
+            assertEquals(0, arena.map(Files.createFile(dir.resolve("empty")), FileChannel.MapMode.READ_WRITE).capacity());
+            assertThrows(NoSuchFileException.class, () -> arena.map(dir.resolve("missing"), FileChannel.MapMode.READ_ONLY));
+        }
+    }
+
+    @Test
     void readWriteRoundTripsThroughTheFile() throws IOException {
         try (NativeArena arena = NativeArena.ofConfined()) {
             MappedNativeBuffer mapped = arena.map(file, FileChannel.MapMode.READ_WRITE, 0, content.length);

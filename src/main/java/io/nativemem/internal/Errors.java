@@ -36,6 +36,16 @@ public final class Errors {
         return new IllegalStateException("Already closed");
     }
 
+    /**
+     * An access to memory that was freed.
+     *
+     * @param how what freed it, e.g. "its confined arena was closed"
+     * @param cause the JDK's own exception
+     */
+    public static IllegalStateException freed(String how, RuntimeException cause) {
+        return new IllegalStateException("Already closed: the memory was freed (" + how + ")", cause);
+    }
+
     public static WrongThreadException wrongThread(Thread owner) {
         return new WrongThreadException("Attempted access outside owning thread (owner: " + owner.getName()
                 + ", current: " + Thread.currentThread().getName() + ")");
@@ -43,11 +53,6 @@ public final class Errors {
 
     public static UnsupportedOperationException autoArenaClose() {
         return new UnsupportedOperationException("An automatic arena cannot be closed: the GC frees its memory");
-    }
-
-    public static UnsupportedOperationException notOwner() {
-        return new UnsupportedOperationException(
-                "This buffer belongs to an arena: close the arena to free it");
     }
 
     public static IndexOutOfBoundsException outOfBounds(String what, long index, long length, long bound) {
