@@ -76,11 +76,28 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     private static final int CHANNEL_CHUNK = 1 << 30;
 
     final MemorySegment segment;
+    /**
+     * The whole block as a {@code DirectByteBuffer} when its capacity fits an {@code int}, else
+     * null. When present it holds the position and the limit, and every element access is its
+     * own: a loop over this buffer then compiles to the code of the same loop over a
+     * {@code DirectByteBuffer}. C2 hoists its {@code int} range checks and vectorises even
+     * stores of values computed from the index, which it does not do past a {@code long} range
+     * check such as a segment's (storing {@code (byte) i} over 64 KiB: 0.7 us through a
+     * ByteBuffer, 12 us through a segment); its relative accessors check and move one
+     * {@code int} position, where a cursor of our own on top of its absolute accessors cost
+     * 1.5x (getLong() until the limit: 8.2 us against 5.3 us). Its mark is never used (ours
+     * is); its byte order follows this buffer's; it is read-only when this buffer is, and then
+     * refuses writes by itself. A larger buffer works on the segment with
+     * {@code long} indices and a cursor of its own ({@link #position}, {@link #limit}).
+     */
+    private final ByteBuffer view;
     private final BlockOwner owner;
     private final long alignment;
     private final long capacity;
     private final boolean readOnly;
+    /** The position when there is no view. */
     private long position;
+    /** The limit when there is no view. */
     private long limit;
     private long mark = -1;
     private boolean bigEndian = true;
@@ -92,6 +109,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         this.capacity = segment.byteSize();
         this.readOnly = segment.isReadOnly();
         this.limit = capacity;
+        this.view = capacity <= Integer.MAX_VALUE ? segment.asByteBuffer().order(ByteOrder.BIG_ENDIAN) : null;
     }
 
     /**
@@ -164,7 +182,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         return readOnly;
     }
 
-    // ---- cursor ----------------------------------------------------------------------------
+    // ---- cursor: in the view when there is one -------------------------------------------
 
     /** {@return the capacity in bytes} */
     public final long capacity() {
@@ -173,7 +191,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** {@return the position: the index of the next relative access} */
     public final long position() {
-        return position;
+        return view != null ? view.position() : position;
     }
 
     /**
@@ -184,19 +202,20 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @throws IllegalArgumentException if {@code newPosition} is outside {@code [0, limit]}
      */
     public final NativeBuffer position(long newPosition) {
+        long limit = limit();
         if (newPosition < 0 || newPosition > limit) {
             throw Errors.badCursor("position", newPosition, 0, limit);
         }
         if (mark > newPosition) {
             mark = -1;
         }
-        position = newPosition;
+        setPosition(newPosition);
         return this;
     }
 
     /** {@return the limit: the index of the first byte that accesses may not touch} */
     public final long limit() {
-        return limit;
+        return view != null ? view.limit() : limit;
     }
 
     /**
@@ -210,13 +229,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         if (newLimit < 0 || newLimit > capacity) {
             throw Errors.badCursor("limit", newLimit, 0, capacity);
         }
-        if (position > newLimit) {
-            position = newLimit;
-        }
         if (mark > newLimit) {
             mark = -1;
         }
-        limit = newLimit;
+        setLimit(newLimit);
         return this;
     }
 
@@ -226,7 +242,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public final NativeBuffer mark() {
-        mark = position;
+        mark = position();
         return this;
     }
 
@@ -240,7 +256,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         if (mark < 0) {
             throw new InvalidMarkException();
         }
-        position = mark;
+        setPosition(mark);
         return this;
     }
 
@@ -250,8 +266,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public final NativeBuffer clear() {
-        position = 0;
-        limit = capacity;
+        setLimit(capacity);
+        setPosition(0);
         mark = -1;
         return this;
     }
@@ -262,8 +278,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public final NativeBuffer flip() {
-        limit = position;
-        position = 0;
+        setLimit(position());
+        setPosition(0);
         mark = -1;
         return this;
     }
@@ -274,19 +290,19 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public final NativeBuffer rewind() {
-        position = 0;
+        setPosition(0);
         mark = -1;
         return this;
     }
 
     /** {@return {@code limit - position}: the bytes left for relative accesses} */
     public final long remaining() {
-        return limit - position;
+        return view != null ? view.remaining() : limit - position;
     }
 
     /** {@return whether {@code position < limit}} */
     public final boolean hasRemaining() {
-        return position < limit;
+        return view != null ? view.hasRemaining() : position < limit;
     }
 
     /** {@return the byte order of multi-byte accesses; {@link ByteOrder#BIG_ENDIAN} unless changed} */
@@ -303,40 +319,77 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public final NativeBuffer order(ByteOrder order) {
         bigEndian = Objects.requireNonNull(order, "order") == ByteOrder.BIG_ENDIAN;
+        if (view != null) {
+            view.order(order);
+        }
         return this;
     }
 
-    // ---- the checks: every access goes through one of these ---------------------------------
-    //
-    // The bounds checks are Objects.checkIndex, which C2 turns into a range check it can hoist
-    // out of a loop; a hand-written `index < 0 || size > limit - index` is an ordinary branch
-    // that stays in the loop and keeps it from being unrolled or vectorised (that was 5-18x
-    // slower than DirectByteBuffer in the first generation). The catch blocks cost nothing until
-    // they run: they only rewrite the message.
-
-    /** Checks {@code [index, index + size)} against the limit; returns {@code index}. */
-    private long checkIndex(long index, int size) {
-        try {
-            return Objects.checkIndex(index, limit - (size - 1));
-        } catch (IndexOutOfBoundsException e) {
-            throw Errors.outOfBounds("Index", index, size, limit);
+    /** Moves the position, unchecked: {@code 0 <= newPosition <= limit}. */
+    private void setPosition(long newPosition) {
+        if (view != null) {
+            view.position((int) newPosition);
+        } else {
+            position = newPosition;
         }
     }
 
+    /** Moves the limit, unchecked, pulling the position back under it. */
+    private void setLimit(long newLimit) {
+        if (view != null) {
+            view.limit((int) newLimit);
+        } else {
+            limit = newLimit;
+            position = Math.min(position, newLimit);
+        }
+    }
+
+    // ---- the checks -------------------------------------------------------------------------
+    //
+    // Bounds are checked where C2 recognises a range check and hoists it out of a loop: by the
+    // view's own int checks, or by Objects.checkIndex on longs for a buffer without a view. A
+    // hand-written `index < 0 || size > limit - index` is an ordinary branch that stays in the
+    // loop and keeps it from being unrolled or vectorised: that made the first generation
+    // 5-18x slower than DirectByteBuffer. The catch blocks cost nothing until they run: they
+    // only rewrite the message, or put back a position the view moved before it failed.
+
+    /**
+     * An absolute index for the view: an {@code int} loop index, widened by the call, narrows
+     * back for free; the view then checks the bounds.
+     *
+     * @throws IndexOutOfBoundsException without a message: the public method writes it
+     */
+    private static int narrow(long index) {
+        int i = (int) index;
+        if (i != index) {
+            throw new IndexOutOfBoundsException();
+        }
+        return i;
+    }
+
+    /** Checks an absolute index for a buffer without a view. */
+    private long checkIndex(long index, int size) {
+        return Objects.checkIndex(index, limit - (size - 1));
+    }
+
+    private IndexOutOfBoundsException outOfBounds(long index, int size) {
+        return Errors.outOfBounds("Index", index, size, limit());
+    }
+
     /** The position, advanced by the caller, for a relative read of {@code size} bytes. */
-    private long nextGetIndex(int size) {
-        long p = position;
-        if (limit - p < size) {
+    private long nextGetIndex(long size) {
+        long p = position();
+        if (limit() - p < size) {
             throw new BufferUnderflowException();
         }
         return p;
     }
 
     /** The position, advanced by the caller, for a relative write of {@code size} bytes. */
-    private long nextPutIndex(int size) {
+    private long nextPutIndex(long size) {
         checkWritable();
-        long p = position;
-        if (limit - p < size) {
+        long p = position();
+        if (limit() - p < size) {
             throw new BufferOverflowException();
         }
         return p;
@@ -353,206 +406,141 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         return owner.accessRefused(e);
     }
 
-    // ---- raw accesses at a checked index, in this buffer's byte order -----------------------
-
-    private byte byteAt(long i) {
-        try {
-            return segment.get(BYTE, i);
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
+    /**
+     * As {@link #refused}, after putting back the position that a relative access of the view
+     * moved: a {@code DirectByteBuffer} advances its position by {@code size} before the memory
+     * access that its scope refuses.
+     */
+    private RuntimeException refused(RuntimeException e, int size) {
+        view.position(view.position() - size);
+        return owner.accessRefused(e);
     }
 
-    private void byteAt(long i, byte v) {
-        try {
-            segment.set(BYTE, i, v);
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private short shortAt(long i) {
-        try {
-            return bigEndian ? segment.get(SHORT_BE, i) : segment.get(SHORT_LE, i);
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private void shortAt(long i, short v) {
-        try {
-            if (bigEndian) {
-                segment.set(SHORT_BE, i, v);
-            } else {
-                segment.set(SHORT_LE, i, v);
-            }
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private char charAt(long i) {
-        try {
-            return bigEndian ? segment.get(CHAR_BE, i) : segment.get(CHAR_LE, i);
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private void charAt(long i, char v) {
-        try {
-            if (bigEndian) {
-                segment.set(CHAR_BE, i, v);
-            } else {
-                segment.set(CHAR_LE, i, v);
-            }
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private int intAt(long i) {
-        try {
-            return bigEndian ? segment.get(INT_BE, i) : segment.get(INT_LE, i);
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private void intAt(long i, int v) {
-        try {
-            if (bigEndian) {
-                segment.set(INT_BE, i, v);
-            } else {
-                segment.set(INT_LE, i, v);
-            }
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private long longAt(long i) {
-        try {
-            return bigEndian ? segment.get(LONG_BE, i) : segment.get(LONG_LE, i);
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private void longAt(long i, long v) {
-        try {
-            if (bigEndian) {
-                segment.set(LONG_BE, i, v);
-            } else {
-                segment.set(LONG_LE, i, v);
-            }
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private float floatAt(long i) {
-        try {
-            return bigEndian ? segment.get(FLOAT_BE, i) : segment.get(FLOAT_LE, i);
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private void floatAt(long i, float v) {
-        try {
-            if (bigEndian) {
-                segment.set(FLOAT_BE, i, v);
-            } else {
-                segment.set(FLOAT_LE, i, v);
-            }
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private double doubleAt(long i) {
-        try {
-            return bigEndian ? segment.get(DOUBLE_BE, i) : segment.get(DOUBLE_LE, i);
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    private void doubleAt(long i, double v) {
-        try {
-            if (bigEndian) {
-                segment.set(DOUBLE_BE, i, v);
-            } else {
-                segment.set(DOUBLE_LE, i, v);
-            }
-        } catch (IllegalStateException | WrongThreadException e) {
-            throw refused(e);
-        }
-    }
-
-    // ---- byte ------------------------------------------------------------------------------
-
+    // ---- byte --------------------------------------------------------------------------------
     /** {@return the byte at the position, which then advances by 1} */
     public byte get() {
-        long p = nextGetIndex(Byte.BYTES);
-        byte v = byteAt(p);
-        position = p + Byte.BYTES;
-        return v;
+        if (view != null) {
+            try {
+                return view.get();
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Byte.BYTES);
+            }
+        }
+        long i = nextGetIndex(Byte.BYTES);
+        try {
+            byte v = segment.get(BYTE, i);
+            position = i + Byte.BYTES;
+            return v;
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
-     * {@return the byte at {@code index}, in {@code [0, limit)}}
+     * {@return the byte at {@code index}}
      *
-     * @param index the index
+     * @param index in {@code [0, limit)}
      */
     public byte get(long index) {
-        return byteAt(checkIndex(index, Byte.BYTES));
+        try {
+            if (view != null) {
+                return view.get(narrow(index));
+            }
+            long i = checkIndex(index, Byte.BYTES);
+            return segment.get(BYTE, i);
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Byte.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
      * Writes a byte at the position and advances it by 1.
      *
-     * @param value the byte
+     * @param value the value
      * @return this buffer
      */
     public NativeBuffer put(byte value) {
-        long p = nextPutIndex(Byte.BYTES);
-        byteAt(p, value);
-        position = p + Byte.BYTES;
+        if (view != null) {
+            try {
+                view.put(value);
+                return this;
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Byte.BYTES);
+            }
+        }
+        long i = nextPutIndex(Byte.BYTES);
+        try {
+            segment.set(BYTE, i, value);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
+        position = i + Byte.BYTES;
         return this;
     }
 
     /**
-     * Writes a byte at {@code index}, in {@code [0, limit)}.
+     * Writes a byte at {@code index}.
      *
-     * @param index the index
-     * @param value the byte
+     * @param index in {@code [0, limit)}
+     * @param value the value
      * @return this buffer
      */
     public NativeBuffer put(long index, byte value) {
-        checkWritable();
-        byteAt(checkIndex(index, Byte.BYTES), value);
+        try {
+            if (view != null) {
+                view.put(narrow(index), value);
+            } else {
+                checkWritable();
+                long i = checkIndex(index, Byte.BYTES);
+                segment.set(BYTE, i, value);
+            }
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Byte.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
         return this;
     }
 
-    // ---- short -----------------------------------------------------------------------------
-
+    // ---- short -------------------------------------------------------------------------------
     /** {@return the short at the position, which then advances by 2} */
     public short getShort() {
-        long p = nextGetIndex(Short.BYTES);
-        short v = shortAt(p);
-        position = p + Short.BYTES;
-        return v;
+        if (view != null) {
+            try {
+                return view.getShort();
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Short.BYTES);
+            }
+        }
+        long i = nextGetIndex(Short.BYTES);
+        try {
+            short v = bigEndian ? segment.get(SHORT_BE, i) : segment.get(SHORT_LE, i);
+            position = i + Short.BYTES;
+            return v;
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
-     * {@return the short at {@code index}, with {@code index + 2 <= limit}}
+     * {@return the short at {@code index}}
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 2]}
      */
     public short getShort(long index) {
-        return shortAt(checkIndex(index, Short.BYTES));
+        try {
+            if (view != null) {
+                return view.getShort(narrow(index));
+            }
+            long i = checkIndex(index, Short.BYTES);
+            return bigEndian ? segment.get(SHORT_BE, i) : segment.get(SHORT_LE, i);
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Short.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
@@ -562,42 +550,93 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putShort(short value) {
-        long p = nextPutIndex(Short.BYTES);
-        shortAt(p, value);
-        position = p + Short.BYTES;
+        if (view != null) {
+            try {
+                view.putShort(value);
+                return this;
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Short.BYTES);
+            }
+        }
+        long i = nextPutIndex(Short.BYTES);
+        try {
+            if (bigEndian) {
+                segment.set(SHORT_BE, i, value);
+            } else {
+                segment.set(SHORT_LE, i, value);
+            }
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
+        position = i + Short.BYTES;
         return this;
     }
 
     /**
-     * Writes a short at {@code index}, with {@code index + 2 <= limit}.
+     * Writes a short at {@code index}.
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 2]}
      * @param value the value
      * @return this buffer
      */
     public NativeBuffer putShort(long index, short value) {
-        checkWritable();
-        shortAt(checkIndex(index, Short.BYTES), value);
+        try {
+            if (view != null) {
+                view.putShort(narrow(index), value);
+            } else {
+                checkWritable();
+                long i = checkIndex(index, Short.BYTES);
+                if (bigEndian) {
+                    segment.set(SHORT_BE, i, value);
+                } else {
+                    segment.set(SHORT_LE, i, value);
+                }
+            }
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Short.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
         return this;
     }
 
-    // ---- char ------------------------------------------------------------------------------
-
+    // ---- char --------------------------------------------------------------------------------
     /** {@return the char at the position, which then advances by 2} */
     public char getChar() {
-        long p = nextGetIndex(Character.BYTES);
-        char v = charAt(p);
-        position = p + Character.BYTES;
-        return v;
+        if (view != null) {
+            try {
+                return view.getChar();
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Character.BYTES);
+            }
+        }
+        long i = nextGetIndex(Character.BYTES);
+        try {
+            char v = bigEndian ? segment.get(CHAR_BE, i) : segment.get(CHAR_LE, i);
+            position = i + Character.BYTES;
+            return v;
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
-     * {@return the char at {@code index}, with {@code index + 2 <= limit}}
+     * {@return the char at {@code index}}
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 2]}
      */
     public char getChar(long index) {
-        return charAt(checkIndex(index, Character.BYTES));
+        try {
+            if (view != null) {
+                return view.getChar(narrow(index));
+            }
+            long i = checkIndex(index, Character.BYTES);
+            return bigEndian ? segment.get(CHAR_BE, i) : segment.get(CHAR_LE, i);
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Character.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
@@ -607,42 +646,93 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putChar(char value) {
-        long p = nextPutIndex(Character.BYTES);
-        charAt(p, value);
-        position = p + Character.BYTES;
+        if (view != null) {
+            try {
+                view.putChar(value);
+                return this;
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Character.BYTES);
+            }
+        }
+        long i = nextPutIndex(Character.BYTES);
+        try {
+            if (bigEndian) {
+                segment.set(CHAR_BE, i, value);
+            } else {
+                segment.set(CHAR_LE, i, value);
+            }
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
+        position = i + Character.BYTES;
         return this;
     }
 
     /**
-     * Writes a char at {@code index}, with {@code index + 2 <= limit}.
+     * Writes a char at {@code index}.
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 2]}
      * @param value the value
      * @return this buffer
      */
     public NativeBuffer putChar(long index, char value) {
-        checkWritable();
-        charAt(checkIndex(index, Character.BYTES), value);
+        try {
+            if (view != null) {
+                view.putChar(narrow(index), value);
+            } else {
+                checkWritable();
+                long i = checkIndex(index, Character.BYTES);
+                if (bigEndian) {
+                    segment.set(CHAR_BE, i, value);
+                } else {
+                    segment.set(CHAR_LE, i, value);
+                }
+            }
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Character.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
         return this;
     }
 
-    // ---- int -------------------------------------------------------------------------------
-
+    // ---- int ---------------------------------------------------------------------------------
     /** {@return the int at the position, which then advances by 4} */
     public int getInt() {
-        long p = nextGetIndex(Integer.BYTES);
-        int v = intAt(p);
-        position = p + Integer.BYTES;
-        return v;
+        if (view != null) {
+            try {
+                return view.getInt();
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Integer.BYTES);
+            }
+        }
+        long i = nextGetIndex(Integer.BYTES);
+        try {
+            int v = bigEndian ? segment.get(INT_BE, i) : segment.get(INT_LE, i);
+            position = i + Integer.BYTES;
+            return v;
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
-     * {@return the int at {@code index}, with {@code index + 4 <= limit}}
+     * {@return the int at {@code index}}
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 4]}
      */
     public int getInt(long index) {
-        return intAt(checkIndex(index, Integer.BYTES));
+        try {
+            if (view != null) {
+                return view.getInt(narrow(index));
+            }
+            long i = checkIndex(index, Integer.BYTES);
+            return bigEndian ? segment.get(INT_BE, i) : segment.get(INT_LE, i);
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Integer.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
@@ -652,42 +742,93 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putInt(int value) {
-        long p = nextPutIndex(Integer.BYTES);
-        intAt(p, value);
-        position = p + Integer.BYTES;
+        if (view != null) {
+            try {
+                view.putInt(value);
+                return this;
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Integer.BYTES);
+            }
+        }
+        long i = nextPutIndex(Integer.BYTES);
+        try {
+            if (bigEndian) {
+                segment.set(INT_BE, i, value);
+            } else {
+                segment.set(INT_LE, i, value);
+            }
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
+        position = i + Integer.BYTES;
         return this;
     }
 
     /**
-     * Writes an int at {@code index}, with {@code index + 4 <= limit}.
+     * Writes an int at {@code index}.
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 4]}
      * @param value the value
      * @return this buffer
      */
     public NativeBuffer putInt(long index, int value) {
-        checkWritable();
-        intAt(checkIndex(index, Integer.BYTES), value);
+        try {
+            if (view != null) {
+                view.putInt(narrow(index), value);
+            } else {
+                checkWritable();
+                long i = checkIndex(index, Integer.BYTES);
+                if (bigEndian) {
+                    segment.set(INT_BE, i, value);
+                } else {
+                    segment.set(INT_LE, i, value);
+                }
+            }
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Integer.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
         return this;
     }
 
-    // ---- long ------------------------------------------------------------------------------
-
+    // ---- long --------------------------------------------------------------------------------
     /** {@return the long at the position, which then advances by 8} */
     public long getLong() {
-        long p = nextGetIndex(Long.BYTES);
-        long v = longAt(p);
-        position = p + Long.BYTES;
-        return v;
+        if (view != null) {
+            try {
+                return view.getLong();
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Long.BYTES);
+            }
+        }
+        long i = nextGetIndex(Long.BYTES);
+        try {
+            long v = bigEndian ? segment.get(LONG_BE, i) : segment.get(LONG_LE, i);
+            position = i + Long.BYTES;
+            return v;
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
-     * {@return the long at {@code index}, with {@code index + 8 <= limit}}
+     * {@return the long at {@code index}}
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 8]}
      */
     public long getLong(long index) {
-        return longAt(checkIndex(index, Long.BYTES));
+        try {
+            if (view != null) {
+                return view.getLong(narrow(index));
+            }
+            long i = checkIndex(index, Long.BYTES);
+            return bigEndian ? segment.get(LONG_BE, i) : segment.get(LONG_LE, i);
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Long.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
@@ -697,42 +838,93 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putLong(long value) {
-        long p = nextPutIndex(Long.BYTES);
-        longAt(p, value);
-        position = p + Long.BYTES;
+        if (view != null) {
+            try {
+                view.putLong(value);
+                return this;
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Long.BYTES);
+            }
+        }
+        long i = nextPutIndex(Long.BYTES);
+        try {
+            if (bigEndian) {
+                segment.set(LONG_BE, i, value);
+            } else {
+                segment.set(LONG_LE, i, value);
+            }
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
+        position = i + Long.BYTES;
         return this;
     }
 
     /**
-     * Writes a long at {@code index}, with {@code index + 8 <= limit}.
+     * Writes a long at {@code index}.
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 8]}
      * @param value the value
      * @return this buffer
      */
     public NativeBuffer putLong(long index, long value) {
-        checkWritable();
-        longAt(checkIndex(index, Long.BYTES), value);
+        try {
+            if (view != null) {
+                view.putLong(narrow(index), value);
+            } else {
+                checkWritable();
+                long i = checkIndex(index, Long.BYTES);
+                if (bigEndian) {
+                    segment.set(LONG_BE, i, value);
+                } else {
+                    segment.set(LONG_LE, i, value);
+                }
+            }
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Long.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
         return this;
     }
 
-    // ---- float -----------------------------------------------------------------------------
-
+    // ---- float -------------------------------------------------------------------------------
     /** {@return the float at the position, which then advances by 4} */
     public float getFloat() {
-        long p = nextGetIndex(Float.BYTES);
-        float v = floatAt(p);
-        position = p + Float.BYTES;
-        return v;
+        if (view != null) {
+            try {
+                return view.getFloat();
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Float.BYTES);
+            }
+        }
+        long i = nextGetIndex(Float.BYTES);
+        try {
+            float v = bigEndian ? segment.get(FLOAT_BE, i) : segment.get(FLOAT_LE, i);
+            position = i + Float.BYTES;
+            return v;
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
-     * {@return the float at {@code index}, with {@code index + 4 <= limit}}
+     * {@return the float at {@code index}}
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 4]}
      */
     public float getFloat(long index) {
-        return floatAt(checkIndex(index, Float.BYTES));
+        try {
+            if (view != null) {
+                return view.getFloat(narrow(index));
+            }
+            long i = checkIndex(index, Float.BYTES);
+            return bigEndian ? segment.get(FLOAT_BE, i) : segment.get(FLOAT_LE, i);
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Float.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
@@ -742,42 +934,93 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putFloat(float value) {
-        long p = nextPutIndex(Float.BYTES);
-        floatAt(p, value);
-        position = p + Float.BYTES;
+        if (view != null) {
+            try {
+                view.putFloat(value);
+                return this;
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Float.BYTES);
+            }
+        }
+        long i = nextPutIndex(Float.BYTES);
+        try {
+            if (bigEndian) {
+                segment.set(FLOAT_BE, i, value);
+            } else {
+                segment.set(FLOAT_LE, i, value);
+            }
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
+        position = i + Float.BYTES;
         return this;
     }
 
     /**
-     * Writes a float at {@code index}, with {@code index + 4 <= limit}.
+     * Writes a float at {@code index}.
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 4]}
      * @param value the value
      * @return this buffer
      */
     public NativeBuffer putFloat(long index, float value) {
-        checkWritable();
-        floatAt(checkIndex(index, Float.BYTES), value);
+        try {
+            if (view != null) {
+                view.putFloat(narrow(index), value);
+            } else {
+                checkWritable();
+                long i = checkIndex(index, Float.BYTES);
+                if (bigEndian) {
+                    segment.set(FLOAT_BE, i, value);
+                } else {
+                    segment.set(FLOAT_LE, i, value);
+                }
+            }
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Float.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
         return this;
     }
 
-    // ---- double ----------------------------------------------------------------------------
-
+    // ---- double ------------------------------------------------------------------------------
     /** {@return the double at the position, which then advances by 8} */
     public double getDouble() {
-        long p = nextGetIndex(Double.BYTES);
-        double v = doubleAt(p);
-        position = p + Double.BYTES;
-        return v;
+        if (view != null) {
+            try {
+                return view.getDouble();
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Double.BYTES);
+            }
+        }
+        long i = nextGetIndex(Double.BYTES);
+        try {
+            double v = bigEndian ? segment.get(DOUBLE_BE, i) : segment.get(DOUBLE_LE, i);
+            position = i + Double.BYTES;
+            return v;
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
-     * {@return the double at {@code index}, with {@code index + 8 <= limit}}
+     * {@return the double at {@code index}}
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 8]}
      */
     public double getDouble(long index) {
-        return doubleAt(checkIndex(index, Double.BYTES));
+        try {
+            if (view != null) {
+                return view.getDouble(narrow(index));
+            }
+            long i = checkIndex(index, Double.BYTES);
+            return bigEndian ? segment.get(DOUBLE_BE, i) : segment.get(DOUBLE_LE, i);
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Double.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     /**
@@ -787,22 +1030,53 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putDouble(double value) {
-        long p = nextPutIndex(Double.BYTES);
-        doubleAt(p, value);
-        position = p + Double.BYTES;
+        if (view != null) {
+            try {
+                view.putDouble(value);
+                return this;
+            } catch (IllegalStateException | WrongThreadException e) {
+                throw refused(e, Double.BYTES);
+            }
+        }
+        long i = nextPutIndex(Double.BYTES);
+        try {
+            if (bigEndian) {
+                segment.set(DOUBLE_BE, i, value);
+            } else {
+                segment.set(DOUBLE_LE, i, value);
+            }
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
+        position = i + Double.BYTES;
         return this;
     }
 
     /**
-     * Writes a double at {@code index}, with {@code index + 8 <= limit}.
+     * Writes a double at {@code index}.
      *
-     * @param index the index
+     * @param index in {@code [0, limit - 8]}
      * @param value the value
      * @return this buffer
      */
     public NativeBuffer putDouble(long index, double value) {
-        checkWritable();
-        doubleAt(checkIndex(index, Double.BYTES), value);
+        try {
+            if (view != null) {
+                view.putDouble(narrow(index), value);
+            } else {
+                checkWritable();
+                long i = checkIndex(index, Double.BYTES);
+                if (bigEndian) {
+                    segment.set(DOUBLE_BE, i, value);
+                } else {
+                    segment.set(DOUBLE_LE, i, value);
+                }
+            }
+        } catch (IndexOutOfBoundsException e) {
+            throw outOfBounds(index, Double.BYTES);
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
         return this;
     }
 
@@ -834,7 +1108,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         Objects.checkFromIndexSize(offset, length, dst.length);
         long p = nextGetIndex(length);
         copyOut(p, dst, offset, length);
-        position = p + length;
+        setPosition(p + length);
         return this;
     }
 
@@ -890,7 +1164,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             throw refused(e);
         }
         dst.position(dst.position() + n);
-        position = p + n;
+        setPosition(p + n);
         return this;
     }
 
@@ -919,7 +1193,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         Objects.checkFromIndexSize(offset, length, src.length);
         long p = nextPutIndex(length);
         copyIn(src, offset, p, length);
-        position = p + length;
+        setPosition(p + length);
         return this;
     }
 
@@ -969,16 +1243,17 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         }
         long n = src.remaining();
         long p = nextPutIndex(0);
-        if (n > limit - p) {
+        if (n > limit() - p) {
             throw new BufferOverflowException();
         }
+        long sp = src.position();
         try {
-            MemorySegment.copy(src.segment, src.position, segment, p, n);
+            MemorySegment.copy(src.segment, sp, segment, p, n);
         } catch (IllegalStateException | WrongThreadException e) {
             throw (src.segment.scope().isAlive() ? this : src).refused(e);
         }
-        src.position += n;
-        position = p + n;
+        src.setPosition(sp + n);
+        setPosition(p + n);
         return this;
     }
 
@@ -993,7 +1268,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     public NativeBuffer put(ByteBuffer src) {
         int n = src.remaining();
         long p = nextPutIndex(0);
-        if (n > limit - p) {
+        if (n > limit() - p) {
             throw new BufferOverflowException();
         }
         try {
@@ -1002,11 +1277,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             throw refused(e);
         }
         src.position(src.position() + n);
-        position = p + n;
+        setPosition(p + n);
         return this;
     }
 
     private void checkRange(long index, int length) {
+        long limit = limit();
         if (index < 0 || length < 0 || length > limit - index) {
             throw Errors.outOfBounds("Index", index, length, limit);
         }
@@ -1038,14 +1314,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer compact() {
         checkWritable();
-        long n = limit - position;
+        long p = position();
+        long n = limit() - p;
         try {
-            MemorySegment.copy(segment, position, segment, 0, n);
+            MemorySegment.copy(segment, p, segment, 0, n);
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
-        position = n;
-        limit = capacity;
+        setLimit(capacity);
+        setPosition(n);
         mark = -1;
         return this;
     }
@@ -1070,13 +1347,14 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         Objects.requireNonNull(channel, "channel");
         checkWritable();
         long total = 0;
-        while (position < limit) {
-            int chunk = (int) Math.min(limit - position, CHANNEL_CHUNK);
-            int n = channel.read(channelView(position, chunk));
+        long limit = limit();
+        for (long p = position(); p < limit; p = position()) {
+            int chunk = (int) Math.min(limit - p, CHANNEL_CHUNK);
+            int n = channel.read(channelView(p, chunk));
             if (n < 0) {
                 return total == 0 ? -1 : total;
             }
-            position += n;
+            setPosition(p + n);
             total += n;
             if (n < chunk) {
                 break;
@@ -1098,10 +1376,11 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     public long write(WritableByteChannel channel) throws IOException {
         Objects.requireNonNull(channel, "channel");
         long total = 0;
-        while (position < limit) {
-            int chunk = (int) Math.min(limit - position, CHANNEL_CHUNK);
-            int n = channel.write(channelView(position, chunk));
-            position += n;
+        long limit = limit();
+        for (long p = position(); p < limit; p = position()) {
+            int chunk = (int) Math.min(limit - p, CHANNEL_CHUNK);
+            int n = channel.write(channelView(p, chunk));
+            setPosition(p + n);
             total += n;
             if (n < chunk) {
                 break;
@@ -1130,7 +1409,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public long mismatch(NativeBuffer other) {
         try {
-            return MemorySegment.mismatch(segment, position, limit, other.segment, other.position, other.limit);
+            return MemorySegment.mismatch(segment, position(), limit(), other.segment, other.position(), other.limit());
         } catch (IllegalStateException | WrongThreadException e) {
             throw (other.segment.scope().isAlive() ? this : other).refused(e);
         }
@@ -1164,7 +1443,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     public int hashCode() {
         int h = 1;
         try {
-            for (long i = limit - 1; i >= position; i--) {
+            for (long i = limit() - 1, p = position(); i >= p; i--) {
                 h = 31 * h + segment.get(BYTE, i);
             }
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1187,7 +1466,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         long thisRemaining = remaining();
         long thatRemaining = other.remaining();
         if (i >= 0 && i < Math.min(thisRemaining, thatRemaining)) {
-            return Byte.compare(byteAt(position + i), other.byteAt(other.position + i));
+            return Byte.compare(get(position() + i), other.get(other.position() + i));
         }
         return Math.clamp(thisRemaining - thatRemaining, Integer.MIN_VALUE, Integer.MAX_VALUE);
     }
@@ -1201,7 +1480,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return the view
      */
     public NativeBuffer slice() {
-        return slice(position, limit - position);
+        long p = position();
+        return slice(p, limit() - p);
     }
 
     /**
@@ -1214,13 +1494,13 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @throws IndexOutOfBoundsException if the range does not lie within {@code [0, limit]}
      */
     public NativeBuffer slice(long index, long length) {
+        long limit = limit();
         if (index < 0 || length < 0 || length > limit - index) {
             throw Errors.outOfBounds("Slice", index, length, limit);
         }
-        NativeBuffer view = new NativeBuffer(segment.asSlice(index, length), owner,
+        NativeBuffer slice = new NativeBuffer(segment.asSlice(index, length), owner,
                 index == 0 ? alignment : Math.min(alignment, Long.lowestOneBit(index)));
-        view.bigEndian = bigEndian;
-        return view;
+        return slice.order(order());
     }
 
     /**
@@ -1242,12 +1522,11 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         return copyCursorTo(new NativeBuffer(segment.asReadOnly(), owner, alignment));
     }
 
-    NativeBuffer copyCursorTo(NativeBuffer view) {
-        view.position = position;
-        view.limit = limit;
-        view.mark = mark;
-        view.bigEndian = bigEndian;
-        return view;
+    NativeBuffer copyCursorTo(NativeBuffer copy) {
+        copy.setLimit(limit());
+        copy.setPosition(position());
+        copy.mark = mark;
+        return copy.order(order());
     }
 
     /**
@@ -1274,12 +1553,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             throw new UnsupportedOperationException("Cannot view " + n + " bytes as a ByteBuffer (at most "
                     + Integer.MAX_VALUE + "): slice this buffer first");
         }
-        return channelView(position, (int) n).order(order());
+        return channelView(position(), (int) n).order(order());
     }
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[pos=" + position + " lim=" + limit + " cap=" + capacity
+        return getClass().getSimpleName() + "[pos=" + position() + " lim=" + limit() + " cap=" + capacity
                 + " address=0x" + Long.toHexString(address()) + (isAlive() ? "" : " freed")
                 + (isReadOnly() ? " read-only" : "") + "]";
     }

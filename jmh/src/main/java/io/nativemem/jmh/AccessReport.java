@@ -1,0 +1,139 @@
+package io.nativemem.jmh;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Turns the JSON of an {@link Access} run into the README's accessor table: each NativeBuffer
+ * loop for every kind of memory, the same loop over a DirectByteBuffer and over a MemorySegment,
+ * and the worst ratio of any kind to each (the target is at most 1.1).
+ *
+ * <p>A nativemem loop over a mapped file is compared with the JDK's loops over a mapped file; the
+ * other kinds with {@code ByteBuffer.allocateDirect} and a confined JDK arena's segment.
+ */
+public final class AccessReport {
+
+    private static final List<String> KINDS = List.of("confined", "shared", "direct", "mapped");
+    private static final List<String> TYPES = List.of("Byte", "Short", "Char", "Int", "Long", "Float", "Double");
+
+    private final Map<String, Double> scores = new HashMap<>();
+    private final List<Double> worstToDbb = new ArrayList<>();
+    private final List<Double> worstToMs = new ArrayList<>();
+    private final StringBuilder out = new StringBuilder();
+
+    public static void main(String[] args) throws IOException {
+        AccessReport report = new AccessReport();
+        String jdk = "";
+        for (String file : args) {
+            for (JsonElement element : JsonParser.parseString(Files.readString(Path.of(file))).getAsJsonArray()) {
+                JsonObject run = element.getAsJsonObject();
+                String name = run.get("benchmark").getAsString().replace("io.nativemem.jmh.Access.", "");
+                JsonObject params = run.getAsJsonObject("params");
+                String order = params.has("order") ? params.get("order").getAsString() : "BIG_ENDIAN";
+                report.scores.put(key(name, params.get("kind").getAsString(), order),
+                        run.getAsJsonObject("primaryMetric").get("score").getAsDouble());
+                jdk = run.get("vmName").getAsString() + " " + run.get("vmVersion").getAsString();
+            }
+        }
+        report.write(jdk);
+        System.out.print(report.out);
+    }
+
+    private static String key(String name, String kind, String order) {
+        return name + "@" + kind + "@" + order;
+    }
+
+    private void write(String jdk) {
+        line("Measured with " + jdk + "; ns per loop over 64 KiB (lower is better). Ratios: the slowest"
+                + " nativemem kind / the JDK loop (target <= 1.1).");
+        line("");
+        line("| loop | order | confined | shared | direct | mapped | DirectByteBuffer | MemorySegment | worst / DBB | worst / MS |");
+        line("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (String type : TYPES) {
+            String t = type.toLowerCase(Locale.ROOT);
+            String g = type.equals("Byte") ? "get" : "get" + type;
+            String p = type.equals("Byte") ? "put" : "put" + type;
+            for (String order : type.equals("Byte") ? List.of("BIG_ENDIAN") : List.of("BIG_ENDIAN", "LITTLE_ENDIAN")) {
+                row(g + "(i)", order, "nbGet" + type + "Abs", "bbGet" + type + "Abs", "msGet" + type + "Abs");
+                row(p + "(i, " + t + ")", order, "nbPut" + type + "Abs", "bbPut" + type + "Abs", "msPut" + type + "Abs");
+                row(g + "() until the limit", order, "nbGet" + type + "Rel", "bbGet" + type + "Rel", "msGet" + type + "Abs");
+                row(p + "(" + t + ") until the limit", order, "nbPut" + type + "Rel", "bbPut" + type + "Rel", "msPut" + type + "Abs");
+            }
+        }
+        row("getLong(i), long loop index", "BIG_ENDIAN", "nbGetLongAbsLongIndex", null, "msGetLongAbsLongIndex");
+        row("getLong(i), long loop index", "LITTLE_ENDIAN", "nbGetLongAbsLongIndex", null, "msGetLongAbsLongIndex");
+        row("16 x put(byte[4096])", "-", "nbBulkPutArray", "bbBulkPutArray", "msBulkPutArray");
+        row("16 x get(byte[4096])", "-", "nbBulkGetArray", "bbBulkGetArray", "msBulkGetArray");
+        row("16 x put(index, byte[4096])", "-", "nbBulkPutArrayAbs", "bbBulkPutArrayAbs", "msBulkPutArray");
+        row("16 x get(index, byte[4096])", "-", "nbBulkGetArrayAbs", "bbBulkGetArrayAbs", "msBulkGetArray");
+        row("16 x put(heap ByteBuffer 4 KiB)", "-", "nbBulkPutHeapBuffer", "bbBulkPutHeapBuffer", "msBulkPutArray");
+        row("16 x put(direct ByteBuffer 4 KiB)", "-", "nbBulkPutDirectBuffer", "bbBulkPutDirectBuffer", "msBulkPutSegment");
+        row("16 x get(heap ByteBuffer 4 KiB)", "-", "nbBulkGetHeapBuffer", "bbBulkGetHeapBuffer", "msBulkGetArray");
+        row("16 x put(NativeBuffer 4 KiB)", "-", "nbBulkPutNativeBuffer", "bbBulkPutDirectBuffer", "msBulkPutSegment");
+        line("");
+        line(String.format(Locale.ROOT, "Rows: %d. Worst ratio to DirectByteBuffer: %s; to MemorySegment: %s.",
+                worstToMs.size(), max(worstToDbb), max(worstToMs)));
+    }
+
+    private void row(String loop, String order, String nb, String bb, String ms) {
+        String o = order.equals("-") ? "BIG_ENDIAN" : order;
+        StringBuilder row = new StringBuilder("| `" + loop + "` | " + (order.equals("-") ? "-" : order.equals("BIG_ENDIAN") ? "BE" : "LE") + " |");
+        double toDbb = Double.NaN;
+        double toMs = Double.NaN;
+        for (String kind : KINDS) {
+            Double ours = scores.get(key(nb, kind, o));
+            row.append(' ').append(format(ours)).append(" |");
+            String jdkKind = kind.equals("mapped") ? "mapped" : "confined";
+            Double dbb = bb == null ? null : scores.get(key(bb, jdkKind, o));
+            Double seg = scores.get(key(ms, jdkKind, o));
+            if (ours != null && dbb != null) {
+                toDbb = Double.isNaN(toDbb) ? ours / dbb : Math.max(toDbb, ours / dbb);
+            }
+            if (ours != null && seg != null) {
+                toMs = Double.isNaN(toMs) ? ours / seg : Math.max(toMs, ours / seg);
+            }
+        }
+        row.append(' ').append(bb == null ? "-" : format(scores.get(key(bb, "confined", o)))).append(" |");
+        row.append(' ').append(format(scores.get(key(ms, "confined", o)))).append(" |");
+        row.append(' ').append(ratio(toDbb)).append(" |");
+        row.append(' ').append(ratio(toMs)).append(" |");
+        if (!Double.isNaN(toDbb)) {
+            worstToDbb.add(toDbb);
+        }
+        if (!Double.isNaN(toMs)) {
+            worstToMs.add(toMs);
+        }
+        line(row.toString());
+    }
+
+    private static String format(Double score) {
+        return score == null ? "n/a" : String.format(Locale.ROOT, "%,.0f", score);
+    }
+
+    private static String ratio(double r) {
+        if (Double.isNaN(r)) {
+            return "-";
+        }
+        String s = String.format(Locale.ROOT, "%.2f", r);
+        return r > 1.1 ? "**" + s + "**" : s;
+    }
+
+    private static String max(List<Double> ratios) {
+        return ratios.stream().mapToDouble(Double::doubleValue).max().stream()
+                .mapToObj(AccessReport::ratio).findFirst().orElse("-");
+    }
+
+    private void line(String s) {
+        out.append(s).append('\n');
+    }
+}
