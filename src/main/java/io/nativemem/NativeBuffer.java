@@ -103,13 +103,23 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     private boolean bigEndian = true;
 
     NativeBuffer(MemorySegment segment, BlockOwner owner, long alignment) {
+        this(segment, owner, alignment, segment.byteSize() <= Integer.MAX_VALUE);
+    }
+
+    /** With {@code viewed} false, a small buffer takes the path of large ones: for tests of that path. */
+    NativeBuffer(MemorySegment segment, BlockOwner owner, long alignment, boolean viewed) {
         this.segment = segment;
         this.owner = owner;
         this.alignment = alignment;
         this.capacity = segment.byteSize();
         this.readOnly = segment.isReadOnly();
         this.limit = capacity;
-        this.view = capacity <= Integer.MAX_VALUE ? segment.asByteBuffer().order(ByteOrder.BIG_ENDIAN) : null;
+        this.view = viewed ? segment.asByteBuffer().order(ByteOrder.BIG_ENDIAN) : null;
+    }
+
+    /** A buffer over the same memory that works as a buffer past 2 GiB does: for tests. */
+    NativeBuffer withoutView() {
+        return copyCursorTo(new NativeBuffer(segment, owner, alignment, false));
     }
 
     /**
