@@ -133,7 +133,7 @@ public final class BlockList {
         RuntimeException failure = null;
         for (int i = 0; i < n * FIELDS; i += FIELDS) {
             if (list[i + 2] == 0) {
-                LibcAllocator.free(list[i]);
+                LibcAllocator.free(list[i], list[i + 1]);
             } else {
                 try {
                     FileMapper.unmap(list[i], list[i + 2], list[i + 1]);

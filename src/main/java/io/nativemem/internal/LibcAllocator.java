@@ -12,10 +12,16 @@ import java.lang.invoke.MethodHandle;
  * {@code posix_memalign}, {@code memset} and {@code free}, called through the
  * jextract-generated {@link Libc} bindings.
  *
- * <p>The handles are rebuilt from the generated addresses and descriptors with
- * {@link Linker.Option#critical(boolean)}: these calls never block or call back into Java, and a
- * critical downcall skips the thread-state transition. Measured on this machine kind,
- * malloc + free of 64 B costs 19 ns through plain handles and 7.5 ns through critical ones.
+ * <p>The handles are rebuilt from the generated addresses and descriptors. Small blocks go
+ * through {@link Linker.Option#critical(boolean)} handles, which skip the thread-state
+ * transition (malloc + free of 64 B: 19 ns through plain handles, 7.5 ns through critical
+ * ones). A critical call keeps its thread in the Java state, so no safepoint, GC or handshake of
+ * the JVM can start until it returns: work that grows with the size (zeroing, {@code calloc}
+ * clearing a heap chunk, {@code free} unmapping touched pages) therefore goes through plain
+ * handles from {@link #CRITICAL_LIMIT} on, as {@code java.nio.Bits} zeroes in 1 MiB steps for
+ * the same reason. Measured with {@code -Xlog:safepoint} while another thread zeroed a 3 GiB
+ * aligned block: time to safepoint up to 6.1 s with one critical {@code memset}, at most
+ * a few ms with the plain one.
  */
 public final class LibcAllocator {
 
@@ -29,11 +35,22 @@ public final class LibcAllocator {
      */
     static final long CALLOC_THRESHOLD = 128 * 1024;
 
+    /**
+     * Below this size a call whose work grows with the size is short enough to be critical: a
+     * {@code memset} of 128 KiB takes about 1 us warm and some 30 us on fresh pages.
+     */
+    static final long CRITICAL_LIMIT = 128 * 1024;
+
     private static final MethodHandle MALLOC = critical(Libc.malloc$address(), Libc.malloc$descriptor(), false);
-    private static final MethodHandle CALLOC = critical(Libc.calloc$address(), Libc.calloc$descriptor(), false);
+    // calloc serves CALLOC_THRESHOLD and up only: it may clear a heap chunk of that size.
+    private static final MethodHandle CALLOC = plain(Libc.calloc$address(), Libc.calloc$descriptor());
     private static final MethodHandle MEMSET = critical(Libc.memset$address(), Libc.memset$descriptor(), false);
+    private static final MethodHandle MEMSET_PLAIN = plain(Libc.memset$address(), Libc.memset$descriptor());
     private static final MethodHandle FREE = critical(Libc.free$address(), Libc.free$descriptor(), false);
-    // Heap access allowed: the out-parameter is a Java long[], no native scratch memory needed.
+    private static final MethodHandle FREE_PLAIN = plain(Libc.free$address(), Libc.free$descriptor());
+    // Critical for every size: it carves from the heap or maps fresh pages, work that does not
+    // grow with the size (posix_memalign of 3 GiB aligned to 4096: 9 to 47 us measured), and
+    // the heap access lets the out-parameter be a Java long[] instead of native scratch memory.
     private static final MethodHandle POSIX_MEMALIGN =
             critical(Libc.posix_memalign$address(), Libc.posix_memalign$descriptor(), true);
 
@@ -42,6 +59,10 @@ public final class LibcAllocator {
 
     private static MethodHandle critical(MemorySegment address, FunctionDescriptor descriptor, boolean heapAccess) {
         return Linker.nativeLinker().downcallHandle(address, descriptor, Linker.Option.critical(heapAccess));
+    }
+
+    private static MethodHandle plain(MemorySegment address, FunctionDescriptor descriptor) {
+        return Linker.nativeLinker().downcallHandle(address, descriptor);
     }
 
     /** The libc call {@link #allocateZeroed} makes for this size and alignment, for messages. */
@@ -82,13 +103,25 @@ public final class LibcAllocator {
     }
 
     private static void zero(long address, long size) throws Throwable {
-        MemorySegment ignored = (MemorySegment) MEMSET.invokeExact(MemorySegment.ofAddress(address), 0, size);
+        MemorySegment block = MemorySegment.ofAddress(address);
+        MemorySegment ignored = size < CRITICAL_LIMIT
+                ? (MemorySegment) MEMSET.invokeExact(block, 0, size)
+                : (MemorySegment) MEMSET_PLAIN.invokeExact(block, 0, size);
     }
 
-    /** Frees a block that {@link #allocateZeroed} returned; 0 is ignored, as by libc. */
-    public static void free(long address) {
+    /**
+     * Frees a block that {@link #allocateZeroed} returned; 0 is ignored, as by libc.
+     *
+     * @param size the block's size: a large block is freed through a plain call, since
+     *     unmapping its pages takes time that grows with them
+     */
+    public static void free(long address, long size) {
         try {
-            FREE.invokeExact(MemorySegment.ofAddress(address));
+            if (size < CRITICAL_LIMIT) {
+                FREE.invokeExact(MemorySegment.ofAddress(address));
+            } else {
+                FREE_PLAIN.invokeExact(MemorySegment.ofAddress(address));
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -56,7 +56,7 @@ public final class NativeBlocks {
 
     /** Frees one block and returns its reservation. */
     public static void free(long address, long size, boolean byGc) {
-        LibcAllocator.free(address);
+        LibcAllocator.free(address, size);
         Reservations ledger = Ledger.global();
         ledger.release(size, 0, 1);
         if (byGc) {
@@ -69,7 +69,7 @@ public final class NativeBlocks {
      * freed and unreserved, and not counted as freed in the stats.
      */
     public static void discard(long address, long size) {
-        LibcAllocator.free(address);
+        LibcAllocator.free(address, size);
         Ledger.global().cancel(size, 0);
     }
 }
