@@ -1,5 +1,6 @@
 package io.nativemem.internal;
 
+import io.nativemem.internal.jfr.Jfr;
 import io.nativemem.internal.jfr.ReclaimEvent;
 
 import java.lang.invoke.MethodHandles;
@@ -147,7 +148,7 @@ public final class ReclaimQueue {
         long bytes = 0;
         ReclaimEvent event = null;
         for (Reference<?> ref = first != null ? first : queue.poll(); ref != null; ref = queue.poll()) {
-            if (event == null) {
+            if (event == null && Jfr.started()) {
                 event = new ReclaimEvent();
                 event.begin();
             }

@@ -23,6 +23,7 @@ public final class LimitProbe {
             case "zero" -> zero();
             case "malformed" -> malformed();
             case "interrupt" -> interrupt();
+            case "hopeless" -> hopeless();
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -85,6 +86,30 @@ public final class LimitProbe {
         dropped.putLong(0, 1);
         dropped = null; // only the GC can make room now
         report("room after gc", interruptedAllocation(limit));
+        report("after", counters());
+    }
+
+    /**
+     * A reservation that cannot succeed: all but 1 MiB held in an arena, 2 MiB asked, nothing to
+     * reclaim and no other thread allocating. Reports how many GCs the slow path asked for and how
+     * long it took to give up.
+     */
+    private static void hopeless() throws Exception {
+        long limit = NativeMemory.maxMemory();
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            arena.allocate(limit - (1 << 20), 8);
+            long gcsBefore = NativeMemory.stats().gcRequests();
+            long start = System.nanoTime();
+            try {
+                NativeBuffer.allocateDirect(2 << 20).close();
+                report("hopeless", "allocated");
+            } catch (OutOfMemoryError e) {
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                report("hopeless", "OutOfMemoryError");
+                report("gc requests", String.valueOf(NativeMemory.stats().gcRequests() - gcsBefore));
+                report("gave up after ms", String.valueOf(millis));
+            }
+        }
         report("after", counters());
     }
 
