@@ -89,6 +89,13 @@ class ForkedLimitTest {
         assertLine(result, "after: count=0 capacity=0 reserved=0");
     }
 
+    @Test
+    void aReservationGetsTheRoomOfClosedBlocksAtOnceWithoutAGc() {
+        ForkedJvm.Result result = probe("1m", "closed");
+        assertLine(result, "whole limit after closes: 1048576 gcs=0");
+        assertLine(result, "after: count=0 capacity=0 reserved=0");
+    }
+
     private static String value(ForkedJvm.Result result, String key) {
         return result.output().lines().filter(l -> l.startsWith(key + ": ")).findFirst()
                 .orElseThrow(() -> new AssertionError("no line \"" + key + "\" in " + result))
