@@ -27,7 +27,7 @@ import java.lang.ref.Reference;
 final class DirectBlock implements BlockOwner {
 
     /** The flag of every buffer that is not GC-managed: never closed. */
-    static final DirectBlock NEVER_CLOSED = new DirectBlock(null, 0, 0);
+    static final DirectBlock NEVER_CLOSED = new DirectBlock(null, null);
 
     private static final VarHandle CLOSED;
 
@@ -48,16 +48,18 @@ final class DirectBlock implements BlockOwner {
      */
     boolean closed;
     private final Cohort cohort;
-    private final long address;
-    private final long capacity;
+    /** The whole block, in the cohort's scope. */
+    private final MemorySegment block;
     /** The block in a scope of its own, for views handed out; created on demand. */
-    private MemorySegment exposed; // guarded by this
-    private Arena exposedArena; // guarded by this
+    private Exposed exposed; // guarded by this
 
-    private DirectBlock(Cohort cohort, long address, long capacity) {
+    /** The views handed out and their arena: apart, so that a block whose views nobody asks for stays small. */
+    private record Exposed(Arena arena, MemorySegment block) {
+    }
+
+    private DirectBlock(Cohort cohort, MemorySegment block) {
         this.cohort = cohort;
-        this.address = address;
-        this.capacity = capacity;
+        this.block = block;
     }
 
     static NativeBuffer allocate(long capacity, long alignment) {
@@ -67,7 +69,7 @@ final class DirectBlock implements BlockOwner {
             cohort = Cohort.admit(address, capacity);
             MemorySegment segment = cohort.segment(address, capacity);
             Faults.check(Faults.Point.WRAP);
-            return new NativeBuffer(segment, new DirectBlock(cohort, address, capacity),
+            return new NativeBuffer(segment, new DirectBlock(cohort, segment),
                     NativeBlocks.effectiveAlignment(alignment));
         } catch (Throwable t) {
             if (cohort != null) {
@@ -88,8 +90,8 @@ final class DirectBlock implements BlockOwner {
             if (closed) {
                 return;
             }
-            if (exposedArena != null) {
-                exposedArena.close(); // may throw if a downcall uses it: then nothing changed
+            if (exposed != null) {
+                exposed.arena().close(); // may throw if a downcall uses it: then nothing changed
             }
             CLOSED.setVolatile(this, true);
         }
@@ -117,16 +119,15 @@ final class DirectBlock implements BlockOwner {
                 Arena arena = Arena.ofShared();
                 // The cleanup action holds this block: while a view handed out is reachable, so is
                 // the block, its cohort and the cohort's scope, which the GC watches.
-                exposed = MemorySegment.ofAddress(address).reinterpret(capacity, arena,
-                        ignored -> Reference.reachabilityFence(this));
-                exposedArena = arena;
+                exposed = new Exposed(arena, MemorySegment.ofAddress(block.address()).reinterpret(block.byteSize(),
+                        arena, ignored -> Reference.reachabilityFence(this)));
                 if (closed) {
                     arena.close();
                 }
             }
-            base = exposed;
+            base = exposed.block();
         }
-        MemorySegment view = base.asSlice(internal.address() - address, internal.byteSize());
+        MemorySegment view = base.asSlice(internal.address() - block.address(), internal.byteSize());
         return internal.isReadOnly() ? view.asReadOnly() : view;
     }
 

@@ -89,7 +89,10 @@ public final class Cohort {
                 if (cohort != null && cohort.members.seal()) {
                     full = cohort;
                 }
-                cohort = new Cohort(16, serials++);
+                // As many slots as blocks of this size fit: cohorts tend to hold blocks of one size,
+                // and arrays grown by doubling cost 16 bytes of garbage per block.
+                int slots = (int) Math.min(MAX_MEMBERS, Math.max(16, maxBytes() / Math.max(1, size)));
+                cohort = new Cohort(slots, serials++);
                 cohort.members.add(address, size);
                 current = cohort;
             }
@@ -201,7 +204,7 @@ public final class Cohort {
             super(scope, ReclaimQueue.global());
             this.addresses = new long[slots];
             this.sizes = new long[slots];
-            this.solo = slots == 1;
+            this.solo = slots == 1; // a shared cohort starts with 16 slots or more
         }
 
         synchronized void add(long address, long size) {
