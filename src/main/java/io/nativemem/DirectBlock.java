@@ -43,8 +43,10 @@ final class DirectBlock implements BlockOwner {
      * Set once, with a volatile write, by {@link #closeBuffer()}; read plainly by the accessors so
      * that the JIT may hoist the check out of a loop, as it does a JDK scope's. An access that
      * happens after the close (same thread, or one that synchronized with it) is refused at once;
-     * a racing one may still complete, on memory that stays allocated until the cohort's arena
-     * is closed with a handshake, after which every access fails.
+     * a racing one, such as a loop already running on another thread, may go on, on memory that
+     * stays allocated until the cohort's arena is closed with a handshake, after which every access
+     * fails. A read the JIT cannot hoist (opaque) stopped such a loop within 0.2 ms, but made
+     * accessor loops 16 to 36 times slower (getLong(i) over 64 KiB: 11.4 us against 0.7 us).
      */
     boolean closed;
     private final Cohort cohort;

@@ -113,6 +113,44 @@ class GcManagedTest {
         open.close();
     }
 
+    /**
+     * A loop already running on another thread when the buffer is closed may not look at the
+     * closed flag again (the JIT checks it once for the loop, as it does a JDK scope): it goes on,
+     * on memory that is still allocated, until the cohort's scope is closed, and then stops.
+     */
+    @Test
+    void aLoopRacingWithCloseStopsOnceTheCohortIsClosed() throws Exception {
+        NativeBuffer buffer = NativeBuffer.allocateDirect(64);
+        NativeBuffer mate = NativeBuffer.allocateDirect(64);
+        buffer.putLong(0, 42);
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+        List<Throwable> ended = new ArrayList<>();
+        Thread reader = new Thread(() -> {
+            long sum = 0;
+            running.countDown();
+            try {
+                for (;;) {
+                    sum += buffer.getLong(0);
+                    if (sum < 0) {
+                        throw new AssertionError("read a wrong value");
+                    }
+                }
+            } catch (Throwable t) {
+                ended.add(t);
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        running.await();
+        Thread.sleep(200); // let the JIT compile the loop
+        buffer.close();
+        mate.close();
+        reader.join(10_000);
+        assertFalse(reader.isAlive(), "the reader still runs after its cohort closed");
+        assertEquals(IllegalStateException.class, ended.get(0).getClass(), ended.toString());
+        awaitCohortClosed(() -> NativeMemory.stats().count() == 0, "both blocks freed");
+    }
+
     @Test
     void closeKillsEveryViewAndIsIdempotent() {
         NativeBuffer buffer = NativeBuffer.allocateDirect(64);
