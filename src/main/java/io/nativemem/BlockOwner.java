@@ -1,5 +1,7 @@
 package io.nativemem;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * What a {@link NativeBuffer}'s memory belongs to: a GC-managed block of its own
  * ({@link DirectBlock}) or an arena ({@link NativeArenaImpl}). It decides what
@@ -18,4 +20,12 @@ sealed interface BlockOwner permits DirectBlock, NativeArenaImpl {
      * @return the exception to throw instead
      */
     RuntimeException accessRefused(RuntimeException refused);
+
+    /**
+     * The segment to hand to the user for {@code internal}, a segment of a buffer of this owner:
+     * {@code internal} itself unless its scope outlives what {@link #closeBuffer()} frees.
+     */
+    default MemorySegment exposedSegment(MemorySegment internal) {
+        return internal;
+    }
 }

@@ -40,7 +40,7 @@ import java.util.Objects;
  * These exceptions are not repeated on each method below.
  *
  * <p>A buffer comes from {@link #allocateDirect(long)} (GC-managed, like
- * {@code ByteBuffer.allocateDirect}, or freed at once by {@link #close()}) or from a
+ * {@code ByteBuffer.allocateDirect}, or freed by {@link #close()}) or from a
  * {@link NativeArena} (freed when the arena closes). Views ({@link #slice()}, {@link #duplicate()},
  * {@link #asReadOnlyBuffer()}, {@link #segment()}, {@link #asByteBuffer()}) share the memory and
  * keep it alive. A buffer is not safe for concurrent use of its cursor by several threads.
@@ -92,6 +92,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     private final ByteBuffer view;
     private final BlockOwner owner;
+    /**
+     * The closed flag of a GC-managed block, checked before every access: its memory lives in a
+     * scope shared with other blocks ({@link DirectBlock}), which outlives its close. For every
+     * other buffer a flag that is never set.
+     */
+    private final DirectBlock gate;
     private final long alignment;
     private final long capacity;
     private final boolean readOnly;
@@ -110,6 +116,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     NativeBuffer(MemorySegment segment, BlockOwner owner, long alignment, boolean viewed) {
         this.segment = segment;
         this.owner = owner;
+        this.gate = owner instanceof DirectBlock block ? block : DirectBlock.NEVER_CLOSED;
         this.alignment = alignment;
         this.capacity = segment.byteSize();
         this.readOnly = segment.isReadOnly();
@@ -125,7 +132,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     /**
      * Allocates a zeroed GC-managed buffer with {@link NativeArena#DEFAULT_BUFFER_ALIGNMENT}: the
      * {@code ByteBuffer.allocateDirect} equivalent. Any thread may use it; its memory is freed by
-     * the runtime's cleaner once it and every view of it are unreachable, or at once by
+     * the runtime's cleaner once it and every view of it are unreachable, or by
      * {@link #close()}.
      *
      * @param capacity the capacity in bytes, {@code >= 0}; may exceed 2 GiB
@@ -156,12 +163,40 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- lifecycle and identity ------------------------------------------------------------
 
     /**
-     * Frees a GC-managed buffer now, and every view of it dies at once; does nothing for a buffer
-     * that belongs to an arena (the arena frees it when it closes), so that any buffer can stand
-     * in a try-with-resources. Idempotent.
+     * Frees a GC-managed buffer; does nothing for a buffer that belongs to an arena (the arena frees
+     * it when it closes), so that any buffer can stand in a try-with-resources. Idempotent.
      *
-     * @apiNote closing a GC-managed buffer costs tens of microseconds, as closing a JDK shared
-     *     arena does: the runtime must be sure that no other thread is in the middle of an access.
+     * <p>What it guarantees, once it returns:
+     * <ul>
+     *   <li>Every access through this buffer, its slices and duplicates throws
+     *       {@link IllegalStateException}, on this thread and on any thread whose access happens
+     *       after this call (it started, joined, or synchronized with this thread after it).</li>
+     *   <li>Every {@link #segment()} and {@link #asByteBuffer()} view of it is dead on every
+     *       thread, as the segments of a closed JDK shared arena are.</li>
+     *   <li>No access ever touches freed memory. A thread that races with this call without any
+     *       synchronization, in particular a loop already running on another thread (the JIT
+     *       checks the closed flag once for the whole loop, as it does a JDK scope), may go on
+     *       accessing a buffer of 64 KiB or less until its cohort's scope is closed (see below):
+     *       it reads and writes memory that is still allocated, and fails then.</li>
+     * </ul>
+     *
+     * <p>When the memory returns to the limit: a block larger than 64 KiB is freed before this
+     * returns. A smaller one shares a JDK scope with other GC-managed blocks (a cohort: at most
+     * 4096 blocks and 2 MiB or 1/32 of the limit, whichever is smaller), and is freed, with its
+     * bytes returned to the limit, when that scope is closed: when the last open block of the
+     * cohort is closed, when the GC finds the rest of the cohort unreachable, when a reservation
+     * needs the room (its slow path closes a cohort whose blocks are all closed before it asks
+     * for a GC), or, once allocations stop, within about 0.2 s. Until then the block still counts
+     * in {@link NativeMemory#stats()}. A block of a cohort that stays open keeps its closed
+     * cohort mates allocated: at most that cohort's 2 MiB (or 1/32 of the limit).
+     *
+     * @apiNote closing a JDK shared arena is a handshake with every thread (tens of microseconds);
+     *     a cohort shares one among all its blocks, so that closing a small buffer costs about what
+     *     {@code allocateDirect} and {@code invokeCleaner} cost. A buffer whose {@link #segment()}
+     *     or {@link #asByteBuffer()} was asked for pays one handshake of its own on close. Stopping
+     *     a racing loop at once would take either that handshake for every buffer or a check that
+     *     the JIT cannot hoist; measured, such a check (an opaque read) made accessor loops 16 to
+     *     36 times slower.
      * @throws IllegalStateException if a segment of this buffer is in use by a downcall right now
      */
     @Override
@@ -171,7 +206,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** {@return whether the memory is still allocated: {@code false} once it was freed} */
     public boolean isAlive() {
-        return segment.scope().isAlive();
+        return !gate.isClosed() && segment.scope().isAlive();
     }
 
     /** {@return the native address of this buffer's first byte (index 0, not the position)} */
@@ -417,6 +452,13 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         }
     }
 
+    /** Refuses an access to a GC-managed block that was closed (its scope may live on for a while). */
+    private void checkOpen() {
+        if (gate.closed) {
+            throw refused(Errors.alreadyClosed());
+        }
+    }
+
     /** Explains an access the segment's scope refused: which memory was freed, which threads. */
     private RuntimeException refused(RuntimeException e) {
         return owner.accessRefused(e);
@@ -435,6 +477,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- byte --------------------------------------------------------------------------------
     /** {@return the byte at the position, which then advances by 1} */
     public byte get() {
+        checkOpen();
         if (view != null) {
             try {
                 return view.get();
@@ -458,6 +501,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit)}
      */
     public byte get(long index) {
+        checkOpen();
         try {
             long i = checkIndex(index, Byte.BYTES);
             return segment.get(BYTE, i);
@@ -475,6 +519,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer put(byte value) {
+        checkOpen();
         if (view != null) {
             try {
                 view.put(value);
@@ -501,6 +546,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer put(long index, byte value) {
+        checkOpen();
         try {
             if (view != null) {
                 view.put(narrow(index), value);
@@ -520,6 +566,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- short -------------------------------------------------------------------------------
     /** {@return the short at the position, which then advances by 2} */
     public short getShort() {
+        checkOpen();
         if (view != null) {
             try {
                 return view.getShort();
@@ -543,6 +590,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 2]}
      */
     public short getShort(long index) {
+        checkOpen();
         try {
             long i = checkIndex(index, Short.BYTES);
             return bigEndian ? segment.get(SHORT_BE, i) : segment.get(SHORT_LE, i);
@@ -560,6 +608,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putShort(short value) {
+        checkOpen();
         if (view != null) {
             try {
                 view.putShort(value);
@@ -590,6 +639,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putShort(long index, short value) {
+        checkOpen();
         try {
             if (view != null) {
                 view.putShort(narrow(index), value);
@@ -613,6 +663,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- char --------------------------------------------------------------------------------
     /** {@return the char at the position, which then advances by 2} */
     public char getChar() {
+        checkOpen();
         if (view != null) {
             try {
                 return view.getChar();
@@ -636,6 +687,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 2]}
      */
     public char getChar(long index) {
+        checkOpen();
         try {
             long i = checkIndex(index, Character.BYTES);
             return bigEndian ? segment.get(CHAR_BE, i) : segment.get(CHAR_LE, i);
@@ -653,6 +705,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putChar(char value) {
+        checkOpen();
         if (view != null) {
             try {
                 view.putChar(value);
@@ -683,6 +736,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putChar(long index, char value) {
+        checkOpen();
         try {
             if (view != null) {
                 view.putChar(narrow(index), value);
@@ -706,6 +760,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- int ---------------------------------------------------------------------------------
     /** {@return the int at the position, which then advances by 4} */
     public int getInt() {
+        checkOpen();
         if (view != null) {
             try {
                 return view.getInt();
@@ -729,6 +784,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 4]}
      */
     public int getInt(long index) {
+        checkOpen();
         try {
             long i = checkIndex(index, Integer.BYTES);
             return bigEndian ? segment.get(INT_BE, i) : segment.get(INT_LE, i);
@@ -746,6 +802,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putInt(int value) {
+        checkOpen();
         if (view != null) {
             try {
                 view.putInt(value);
@@ -776,6 +833,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putInt(long index, int value) {
+        checkOpen();
         try {
             if (view != null) {
                 view.putInt(narrow(index), value);
@@ -799,6 +857,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- long --------------------------------------------------------------------------------
     /** {@return the long at the position, which then advances by 8} */
     public long getLong() {
+        checkOpen();
         if (view != null) {
             try {
                 return view.getLong();
@@ -822,6 +881,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 8]}
      */
     public long getLong(long index) {
+        checkOpen();
         try {
             long i = checkIndex(index, Long.BYTES);
             return bigEndian ? segment.get(LONG_BE, i) : segment.get(LONG_LE, i);
@@ -839,6 +899,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putLong(long value) {
+        checkOpen();
         if (view != null) {
             try {
                 view.putLong(value);
@@ -869,6 +930,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putLong(long index, long value) {
+        checkOpen();
         try {
             if (view != null) {
                 view.putLong(narrow(index), value);
@@ -892,6 +954,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- float -------------------------------------------------------------------------------
     /** {@return the float at the position, which then advances by 4} */
     public float getFloat() {
+        checkOpen();
         if (view != null) {
             try {
                 return view.getFloat();
@@ -915,6 +978,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 4]}
      */
     public float getFloat(long index) {
+        checkOpen();
         try {
             long i = checkIndex(index, Float.BYTES);
             return bigEndian ? segment.get(FLOAT_BE, i) : segment.get(FLOAT_LE, i);
@@ -932,6 +996,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putFloat(float value) {
+        checkOpen();
         if (view != null) {
             try {
                 view.putFloat(value);
@@ -962,6 +1027,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putFloat(long index, float value) {
+        checkOpen();
         try {
             if (view != null) {
                 view.putFloat(narrow(index), value);
@@ -985,6 +1051,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- double ------------------------------------------------------------------------------
     /** {@return the double at the position, which then advances by 8} */
     public double getDouble() {
+        checkOpen();
         if (view != null) {
             try {
                 return view.getDouble();
@@ -1008,6 +1075,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 8]}
      */
     public double getDouble(long index) {
+        checkOpen();
         try {
             long i = checkIndex(index, Double.BYTES);
             return bigEndian ? segment.get(DOUBLE_BE, i) : segment.get(DOUBLE_LE, i);
@@ -1025,6 +1093,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putDouble(double value) {
+        checkOpen();
         if (view != null) {
             try {
                 view.putDouble(value);
@@ -1055,6 +1124,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putDouble(long index, double value) {
+        checkOpen();
         try {
             if (view != null) {
                 view.putDouble(narrow(index), value);
@@ -1148,6 +1218,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @throws ReadOnlyBufferException if {@code dst} is read-only
      */
     public NativeBuffer get(ByteBuffer dst) {
+        checkOpen();
         if (dst.isReadOnly()) {
             throw new ReadOnlyBufferException();
         }
@@ -1233,6 +1304,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @throws BufferOverflowException if {@code src} has more bytes remaining than this buffer
      */
     public NativeBuffer put(NativeBuffer src) {
+        checkOpen();
+        src.checkOpen();
         if (src == this) {
             throw new IllegalArgumentException("The source buffer is this buffer");
         }
@@ -1261,6 +1334,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @throws BufferOverflowException if {@code src} has more bytes remaining than this buffer
      */
     public NativeBuffer put(ByteBuffer src) {
+        checkOpen();
         int n = src.remaining();
         long p = nextPutIndex(0);
         if (n > limit() - p) {
@@ -1284,6 +1358,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     }
 
     private void copyOut(long from, byte[] dst, int offset, int length) {
+        checkOpen();
         try {
             MemorySegment.copy(segment, BYTE, from, dst, offset, length);
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1292,6 +1367,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     }
 
     private void copyIn(byte[] src, int offset, long to, int length) {
+        checkOpen();
         try {
             MemorySegment.copy(src, offset, segment, BYTE, to, length);
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1308,6 +1384,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @throws ReadOnlyBufferException if this buffer is read-only
      */
     public NativeBuffer compact() {
+        checkOpen();
         checkWritable();
         long p = position();
         long n = limit() - p;
@@ -1385,6 +1462,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     }
 
     private ByteBuffer channelView(long index, int length) {
+        checkOpen();
         try {
             return segment.asSlice(index, length).asByteBuffer();
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1403,6 +1481,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      *     smaller remaining count when one is a prefix of the other
      */
     public long mismatch(NativeBuffer other) {
+        checkOpen();
+        other.checkOpen();
         try {
             return MemorySegment.mismatch(segment, position(), limit(), other.segment, other.position(), other.limit());
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1436,6 +1516,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     @Override
     public int hashCode() {
+        checkOpen();
         int h = 1;
         try {
             for (long i = limit() - 1, p = position(); i >= p; i--) {
@@ -1531,7 +1612,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return the segment
      */
     public MemorySegment segment() {
-        return segment;
+        return owner.exposedSegment(segment);
     }
 
     /**
@@ -1548,7 +1629,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             throw new UnsupportedOperationException("Cannot view " + n + " bytes as a ByteBuffer (at most "
                     + Integer.MAX_VALUE + "): slice this buffer first");
         }
-        return channelView(position(), (int) n).order(order());
+        checkOpen();
+        try {
+            return owner.exposedSegment(segment).asSlice(position(), n).asByteBuffer().order(order());
+        } catch (IllegalStateException | WrongThreadException e) {
+            throw refused(e);
+        }
     }
 
     @Override

@@ -13,7 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Shared arenas closed while other threads read them, under the default JIT, the interpreter
  * only and C1 only, and GC-managed buffers closed one by one while read: close() succeeds, each
- * reader stops with one IllegalStateException, nothing crashes, the ledger ends empty. Each
+ * reader stops with one IllegalStateException, nothing crashes, the ledger ends empty. The
+ * GC-managed buffers share a cohort (one JDK scope for many blocks) that stays open while they are
+ * closed one by one, so what stops their readers is the block's own closed flag, or, for the
+ * segment() and asByteBuffer() views, the scope of the block's own that close() ends. Each
  * configuration runs in a JVM of its own.
  */
 class CloseWhileInUseTest {
@@ -23,6 +26,9 @@ class CloseWhileInUseTest {
         "shared arenas with the default JIT, , 300, arena", "shared arenas interpreted, -Xint, 40, arena",
         "shared arenas with C1 only, -XX:TieredStopAtLevel=1, 300, arena",
         "GC-managed buffers with the default JIT, , 100, direct", "GC-managed buffers interpreted, -Xint, 20, direct",
+        "GC-managed buffers with C1 only, -XX:TieredStopAtLevel=1, 100, direct",
+        "segment() and asByteBuffer() views of GC-managed buffers, , 100, direct-views",
+        "segment() and asByteBuffer() views of GC-managed buffers interpreted, -Xint, 20, direct-views",
     })
     void closeWhileReading(String name, String flag, int rounds, String what) {
         List<String> options = flag == null ? List.of() : List.of(flag);

@@ -73,6 +73,35 @@ class ForkedLimitTest {
         assertLine(result, "after: count=0 capacity=0 reserved=0");
     }
 
+    /**
+     * Nothing to reclaim and nobody else allocating: the slow path asks for at most 2 GCs (Bits asks
+     * for one) and gives up after its waits of about 0.5 s. The bound here is generous (the
+     * machine may be loaded); what matters is that the waits are bounded, not how fast they are.
+     */
+    @Test
+    void aReservationThatCannotSucceedAsksForAtMostTwoGcsAndGivesUpSoon() {
+        ForkedJvm.Result result = probe("64m", "hopeless");
+        assertLine(result, "hopeless: OutOfMemoryError");
+        long gcs = Long.parseLong(value(result, "gc requests"));
+        long millis = Long.parseLong(value(result, "gave up after ms"));
+        assertTrue(gcs >= 1 && gcs <= 2, "GC requests: " + gcs + "\n" + result);
+        assertTrue(millis < 2000, "gave up after " + millis + " ms\n" + result);
+        assertLine(result, "after: count=0 capacity=0 reserved=0");
+    }
+
+    @Test
+    void aReservationGetsTheRoomOfClosedBlocksAtOnceWithoutAGc() {
+        ForkedJvm.Result result = probe("1m", "closed");
+        assertLine(result, "whole limit after closes: 1048576 gcs=0");
+        assertLine(result, "after: count=0 capacity=0 reserved=0");
+    }
+
+    private static String value(ForkedJvm.Result result, String key) {
+        return result.output().lines().filter(l -> l.startsWith(key + ": ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no line \"" + key + "\" in " + result))
+                .substring(key.length() + 2);
+    }
+
     @Test
     void onTheModulePathOnlyTheApiPackageIsExported() {
         String mainClasses = System.getProperty("nativemem.main.classes", "target/classes");

@@ -1,5 +1,6 @@
 package io.nativemem.internal;
 
+import io.nativemem.internal.jfr.Jfr;
 import io.nativemem.internal.jfr.LeakEvent;
 
 import java.util.Arrays;
@@ -77,8 +78,8 @@ public final class LeakDetection {
         System.getLogger("io.nativemem").log(System.Logger.Level.WARNING,
                 "A " + kind + " arena was not closed: its " + blocks + (blocks == 1 ? " block (" : " blocks (") + bytes
                         + " bytes) were freed by the cleaner once it became unreachable" + where);
-        LeakEvent event = new LeakEvent();
-        if (event.shouldCommit()) {
+        LeakEvent event = Jfr.started() ? new LeakEvent() : null;
+        if (event != null && event.shouldCommit()) {
             event.kind = kind;
             event.blocks = blocks;
             event.bytes = bytes;

@@ -22,7 +22,8 @@ public final class Ledger {
                         new Reservations.Reclaimer() {
                             @Override
                             public int reclaimPending() {
-                                return ReclaimQueue.global().drain();
+                                // Closed GC-managed blocks still held by their cohort count too.
+                                return Cohort.flush() + ReclaimQueue.global().drain();
                             }
 
                             @Override
@@ -67,6 +68,7 @@ public final class Ledger {
             if (System.nanoTime() >= deadline) {
                 return false;
             }
+            Cohort.flush();
             GcTrigger.collectNow();
             try {
                 Thread.sleep(10);

@@ -1,5 +1,6 @@
 package io.nativemem.internal;
 
+import io.nativemem.internal.jfr.Jfr;
 import io.nativemem.internal.jfr.ReclaimEvent;
 
 import java.lang.invoke.MethodHandles;
@@ -24,6 +25,12 @@ public final class ReclaimQueue {
     private static final VarHandle HEAD;
     /** Sweep the list after this many registrations, or twice the registrations left after the last sweep. */
     private static final int MIN_SWEEP_INTERVAL = 1024;
+    /**
+     * How often the reclaimer looks at the cohort that admits GC-managed blocks: one that admitted
+     * nothing since the last look is sealed, and closed if all its members are, so the memory of
+     * closed blocks returns to the limit within about twice this when allocations stop.
+     */
+    private static final long IDLE_CHECK_MILLIS = 100;
 
     static {
         try {
@@ -147,7 +154,7 @@ public final class ReclaimQueue {
         long bytes = 0;
         ReclaimEvent event = null;
         for (Reference<?> ref = first != null ? first : queue.poll(); ref != null; ref = queue.poll()) {
-            if (event == null) {
+            if (event == null && Jfr.started()) {
                 event = new ReclaimEvent();
                 event.begin();
             }
@@ -177,11 +184,24 @@ public final class ReclaimQueue {
     }
 
     private void serve() {
+        long lastIdleCheck = System.nanoTime();
         for (;;) {
             try {
-                drain(queue.remove(), false);
+                Reference<?> first = queue.remove(IDLE_CHECK_MILLIS);
+                if (first != null) {
+                    drain(first, false);
+                }
             } catch (InterruptedException e) {
                 // Nobody interrupts this thread on purpose; keep serving.
+            }
+            long now = System.nanoTime();
+            if (now - lastIdleCheck >= IDLE_CHECK_MILLIS * 1_000_000L) {
+                lastIdleCheck = now;
+                try {
+                    Cohort.flushIfIdle();
+                } catch (RuntimeException | Error e) {
+                    System.getLogger("io.nativemem").log(System.Logger.Level.ERROR, "Closing an idle cohort failed", e);
+                }
             }
         }
     }

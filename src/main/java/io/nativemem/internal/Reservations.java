@@ -1,5 +1,6 @@
 package io.nativemem.internal;
 
+import io.nativemem.internal.jfr.Jfr;
 import io.nativemem.internal.jfr.ReservationFailureEvent;
 import io.nativemem.internal.jfr.ReservationWaitEvent;
 
@@ -23,6 +24,15 @@ import java.util.concurrent.atomic.LongAdder;
  * (1, 2, 4, ... 256 ms: about 0.5 s in all, as {@code Bits} does), waking as soon as any block
  * is released, before it gives up with {@link OutOfMemoryError}. Waiting threads are served
  * first come, first served ({@link Waiters}).
+ *
+ * <p>After a wait that brought nothing, a waiter asks for another GC only when one may help:
+ * blocks were admitted or threads arrived in the slow path since the last GC was requested
+ * (either may have dropped garbage it did not see), or the reclaimer freed blocks since (the last
+ * GC made progress). Someone must ask again when every thread is waiting, or the garbage that
+ * would make room is never collected; asking after every empty wait cost a reservation that
+ * cannot succeed 9 GCs and 0.8 s. Now, with nothing else going on, it asks for one (measured:
+ * 0.52 to 0.62 s from arrival to the error), and one more only if the slow path ran without any
+ * GC of its own reaching its end.
  */
 public final class Reservations {
 
@@ -74,8 +84,14 @@ public final class Reservations {
 
     private final Waiters waiters = new Waiters();
     private final AtomicBoolean gcInFlight = new AtomicBoolean();
+    // GC requests are numbered as they start; gcsCompleted is the highest number of one that the
+    // runtime did not decline and that ran to its end.
     private final AtomicLong gcsStarted = new AtomicLong();
     private final AtomicLong gcsCompleted = new AtomicLong();
+    // What the ledger had seen when the last GC was requested: whether a waiter may expect anything
+    // from another one (see gcMayHelp).
+    private volatile long activityAtLastGc = -1;
+    private volatile long freedByGcAtLastGc;
 
     public Reservations(long limit, Reclaimer reclaimer) {
         if (limit < 0) {
@@ -171,8 +187,10 @@ public final class Reservations {
         long gcsBefore = gcsStarted.get();
         boolean interrupted = false;
         boolean succeeded = false;
-        ReservationWaitEvent event = new ReservationWaitEvent();
-        event.begin();
+        ReservationWaitEvent event = Jfr.started() ? new ReservationWaitEvent() : null;
+        if (event != null) {
+            event.begin();
+        }
         long allocatedAtStart = capacity.get();
         long myGcs = gcRequests.sum();
         Waiters.Waiter me = waiters.join(bytes);
@@ -180,11 +198,13 @@ public final class Reservations {
             requestGcUnlessInFlight();
             long waitNanos = TimeUnit.MILLISECONDS.toNanos(1);
             for (int waits = 0; waits < MAX_WAITS; waits++, waitNanos <<= 1) {
-                if (waits > 0) {
-                    // Nothing freed us during the last wait: ask again. GC requests are shared,
-                    // so when every thread is already waiting, nobody else would ask, and the
-                    // garbage that would make room is never collected (measured: 4 OOMs in 3 s of
-                    // 1 MiB churn under a 64 MiB limit).
+                if (waits > 0 && gcMayHelp()) {
+                    // Nothing freed us during the last wait, but something happened since the last
+                    // GC that another one could turn into room. GC requests are shared, so when
+                    // every thread is already waiting, nobody else would ask, and the garbage that
+                    // would make room is never collected (measured: 4 OOMs in 3 s of 1 MiB churn
+                    // under a 64 MiB limit). When nothing happened, another GC would find nothing:
+                    // asking after every wait cost a failing reservation 9 GCs and 0.8 s.
                     requestGcUnlessInFlight();
                 }
                 // A release wakes us early to retry, but only a wait served in full counts:
@@ -216,7 +236,7 @@ public final class Reservations {
         } finally {
             waiters.leave(me);
             waitedNanos.add(System.nanoTime() - start);
-            if (event.shouldCommit()) {
+            if (event != null && event.shouldCommit()) {
                 event.size = bytes;
                 event.allocated = allocatedAtStart;
                 event.limit = limit;
@@ -233,8 +253,8 @@ public final class Reservations {
     private void fail(long bytes) {
         failedReservations.increment();
         long allocated = capacity.get();
-        ReservationFailureEvent event = new ReservationFailureEvent();
-        if (event.shouldCommit()) {
+        ReservationFailureEvent event = Jfr.started() ? new ReservationFailureEvent() : null;
+        if (event != null && event.shouldCommit()) {
             event.size = bytes;
             event.allocated = allocated;
             event.limit = limit;
@@ -257,17 +277,35 @@ public final class Reservations {
         }
     }
 
+    /**
+     * Whether a GC requested now may free something that the last one did not: blocks were
+     * allocated or threads arrived in the slow path since it was requested (either may have
+     * dropped garbage after it looked), or it freed blocks (progress: there may be more). With
+     * nothing allocating and nothing to reclaim, a failing reservation thus asks for one GC, as
+     * {@code Bits} does.
+     */
+    private boolean gcMayHelp() {
+        return activity() != activityAtLastGc || freedByGc.sum() != freedByGcAtLastGc;
+    }
+
+    /** Grows with every reservation admitted and every arrival in the slow path. */
+    private long activity() {
+        return allocatedBlocks.sum() + waitedReservations.sum();
+    }
+
     private boolean requestGc(boolean force) {
-        gcsStarted.incrementAndGet();
-        try {
-            boolean requested = reclaimer.requestGc(force);
-            if (requested) {
-                gcRequests.increment();
-            }
-            return requested;
-        } finally {
-            gcsCompleted.incrementAndGet();
+        long activity = activity();
+        long freed = freedByGc.sum();
+        long number = gcsStarted.incrementAndGet();
+        if (!reclaimer.requestGc(force)) {
+            // Declined: it must not make a waiter believe that a GC ran after it arrived.
+            return false;
         }
+        gcRequests.increment();
+        activityAtLastGc = activity;
+        freedByGcAtLastGc = freed;
+        gcsCompleted.accumulateAndGet(number, Math::max);
+        return true;
     }
 
     /** The counters at one instant: the capacity is re-read to make sure it did not move meanwhile. */

@@ -23,6 +23,8 @@ public final class LimitProbe {
             case "zero" -> zero();
             case "malformed" -> malformed();
             case "interrupt" -> interrupt();
+            case "hopeless" -> hopeless();
+            case "closed" -> closed();
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -85,6 +87,52 @@ public final class LimitProbe {
         dropped.putLong(0, 1);
         dropped = null; // only the GC can make room now
         report("room after gc", interruptedAllocation(limit));
+        report("after", counters());
+    }
+
+    /**
+     * A reservation that cannot succeed: all but 1 MiB held in an arena, 2 MiB asked, nothing to
+     * reclaim and no other thread allocating. Reports how many GCs the slow path asked for and how
+     * long it took to give up.
+     */
+    private static void hopeless() throws Exception {
+        long limit = NativeMemory.maxMemory();
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            arena.allocate(limit - (1 << 20), 8);
+            long gcsBefore = NativeMemory.stats().gcRequests();
+            long start = System.nanoTime();
+            try {
+                NativeBuffer.allocateDirect(2 << 20).close();
+                report("hopeless", "allocated");
+            } catch (OutOfMemoryError e) {
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                report("hopeless", "OutOfMemoryError");
+                report("gc requests", String.valueOf(NativeMemory.stats().gcRequests() - gcsBefore));
+                report("gave up after ms", String.valueOf(millis));
+            }
+        }
+        report("after", counters());
+    }
+
+    /**
+     * Closed GC-managed blocks are held by their cohort until its scope is closed; a reservation
+     * that needs their room must get it at once, without a GC.
+     */
+    private static void closed() throws Exception {
+        long limit = NativeMemory.maxMemory();
+        for (int i = 0; i < 10_000; i++) { // 40 MB through the limit, closed one by one
+            NativeBuffer.allocateDirect(4096).close();
+        }
+        java.util.List<NativeBuffer> held = new java.util.ArrayList<>();
+        for (long total = 0; total + 4096 <= limit; total += 4096) {
+            held.add(NativeBuffer.allocateDirect(4096));
+        }
+        held.forEach(NativeBuffer::close);
+        report("closed, not yet freed", String.valueOf(NativeMemory.stats().count() > 0));
+        long gcsBefore = NativeMemory.stats().gcRequests();
+        NativeBuffer all = NativeBuffer.allocateDirect(limit);
+        report("whole limit after closes", all.capacity() + " gcs=" + (NativeMemory.stats().gcRequests() - gcsBefore));
+        all.close();
         report("after", counters());
     }
 
