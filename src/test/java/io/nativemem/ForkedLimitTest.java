@@ -77,22 +77,17 @@ class ForkedLimitTest {
     void onTheModulePathOnlyTheApiPackageIsExported() {
         String mainClasses = System.getProperty("nativemem.main.classes", "target/classes");
         String testClasses = System.getProperty("nativemem.test.classes", "target/test-classes");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        try {
-            Process process = new ProcessBuilder(java, "--enable-native-access=io.nativemem", "-p", mainClasses,
-                    "--add-modules", "io.nativemem", "-cp", testClasses, ModuleProbe.class.getName())
-                    .redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes());
-            assertEquals(0, process.waitFor(), output);
-            assertTrue(output.contains("module: io.nativemem"), output);
-            assertTrue(output.contains("exports io.nativemem: true"), output);
-            assertTrue(output.contains("exports io.nativemem.internal: false"), output);
-            assertTrue(output.contains("exports io.nativemem.internal.libc: false"), output);
-            assertTrue(output.contains("buffer: 7"), output);
-            assertTrue(output.contains("direct closed: true"), output);
-            assertFalse(output.contains("restricted method"), "no native-access warning: " + output);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        ForkedJvm.Result result = ForkedJvm.runCommand(ForkedJvm.DEFAULT_TIMEOUT, List.of(ForkedJvm.java(),
+                "--enable-native-access=io.nativemem", "-p", mainClasses, "--add-modules", "io.nativemem",
+                "-cp", testClasses, ModuleProbe.class.getName()));
+        String output = result.output();
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(output.contains("module: io.nativemem"), output);
+        assertTrue(output.contains("exports io.nativemem: true"), output);
+        assertTrue(output.contains("exports io.nativemem.internal: false"), output);
+        assertTrue(output.contains("exports io.nativemem.internal.libc: false"), output);
+        assertTrue(output.contains("buffer: 7"), output);
+        assertTrue(output.contains("direct closed: true"), output);
+        assertFalse(output.contains("restricted method"), "no native-access warning: " + output);
     }
 }
