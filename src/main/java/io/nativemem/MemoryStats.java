@@ -59,9 +59,12 @@ public final class MemoryStats {
     }
 
     /**
-     * The highest {@link #reservedMemory()} since the process started.
+     * The highest {@link #reservedMemory()} of blocks that libc handed out, since the process
+     * started. A reservation that libc then refused never counts, even while other blocks are
+     * allocated; so while an allocation waits for libc's answer, {@link #reservedMemory()} (which
+     * holds its room under the limit) may briefly exceed this peak.
      *
-     * @return the highest {@link #reservedMemory()} since the process started
+     * @return the highest {@link #reservedMemory()} of blocks that libc handed out
      */
     public long peakReservedMemory() {
         return snapshot.peakReservedMemory();
@@ -104,9 +107,12 @@ public final class MemoryStats {
     }
 
     /**
-     * Reservations that failed with {@link OutOfMemoryError}.
+     * Allocations that failed with the runtime's {@link OutOfMemoryError}: the limit left no room
+     * even after the GC-assisted slow path, or the limit had room and libc had no memory. Counted
+     * for every such error that reaches the caller. (An {@code OutOfMemoryError} of the Java heap
+     * while a block is being wrapped comes from the JVM, not from a reservation, and is not counted.)
      *
-     * @return reservations that failed with {@link OutOfMemoryError}
+     * @return allocations that failed with the runtime's {@link OutOfMemoryError}
      */
     public long failedReservations() {
         return snapshot.failedReservations();

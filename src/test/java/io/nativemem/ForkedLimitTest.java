@@ -58,6 +58,16 @@ class ForkedLimitTest {
     }
 
     @Test
+    void anAllocationLibcRefusesIsAFailedReservationAndNeverReachesThePeak() {
+        ForkedJvm.Result result = probe("1048576t", "refused");
+        assertEquals(3, result.output().lines()
+                .filter("refused: calloc could not allocate 576460752303423488 bytes (alignment: 16)"::equals).count(),
+                result.toString());
+        assertLine(result, "stats: failed=3 peak=1048576 count=1 capacity=1048576");
+        assertLine(result, "after: count=0 capacity=0 reserved=0");
+    }
+
+    @Test
     void aMalformedLimitFailsTheFirstAllocationNamingPropertyAndValue() {
         ForkedJvm.Result result = probe("12x", "malformed");
         String expected = "Malformed system property nativemem.maxMemory=\"12x\"";

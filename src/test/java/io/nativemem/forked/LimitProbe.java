@@ -23,6 +23,7 @@ public final class LimitProbe {
             case "zero" -> zero();
             case "malformed" -> malformed();
             case "interrupt" -> interrupt();
+            case "refused" -> refusedByLibc();
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -72,6 +73,28 @@ public final class LimitProbe {
         } catch (IllegalArgumentException e) {
             report("maxMemory", e.getMessage());
         }
+    }
+
+    /**
+     * Three allocations that fit the limit and that libc refuses, beside a held 1 MiB buffer. 512 PiB
+     * is refused by every kernel, whatever its overcommit policy: it is more than a 57-bit address
+     * space holds (1 TiB, as in the report, is refused only under the default heuristic policy).
+     */
+    private static void refusedByLibc() throws Exception {
+        NativeBuffer held = NativeBuffer.allocateDirect(1 << 20);
+        for (int i = 0; i < 3; i++) {
+            try {
+                NativeBuffer.allocateDirect(1L << 59);
+                report("refused", "allocated");
+            } catch (OutOfMemoryError e) {
+                report("refused", e.getMessage());
+            }
+        }
+        MemoryStats stats = NativeMemory.stats();
+        report("stats", "failed=" + stats.failedReservations() + " peak=" + stats.peakReservedMemory()
+                + " count=" + stats.count() + " capacity=" + stats.totalCapacity());
+        held.close();
+        report("after", counters());
     }
 
     /** An allocating thread interrupted before it reaches the slow path keeps its flag, either way. */
