@@ -54,6 +54,8 @@ class ForkedLimitTest {
         ForkedJvm.Result result = probe("0", "zero");
         assertLine(result, "empty: 0");
         assertLine(result, "one byte: Cannot reserve 1 bytes of native memory (allocated: 0, limit: 0)");
+        assertLine(result, "mapped: 4096");
+        assertLine(result, "slow path: waited=0 gcRequests=0");
         assertLine(result, "after: count=0 capacity=0 reserved=0");
     }
 

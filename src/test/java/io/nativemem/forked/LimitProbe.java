@@ -6,6 +6,9 @@ import io.nativemem.NativeBuffer;
 import io.nativemem.NativeMemory;
 import io.nativemem.testing.LedgerBalanceExtension;
 
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -49,6 +52,7 @@ public final class LimitProbe {
     }
 
     private static void zero() throws Exception {
+        Path file = Files.write(Files.createTempFile("nativemem-zero", ".bin"), new byte[4096]);
         try (NativeArena arena = NativeArena.ofShared()) {
             report("empty", String.valueOf(arena.allocate(0, 1).byteSize()));
             try {
@@ -57,7 +61,12 @@ public final class LimitProbe {
             } catch (OutOfMemoryError e) {
                 report("one byte", e.getMessage());
             }
+            report("mapped", String.valueOf(arena.map(file, FileChannel.MapMode.READ_ONLY, 0, 4096).capacity()));
+        } finally {
+            Files.delete(file);
         }
+        MemoryStats stats = NativeMemory.stats();
+        report("slow path", "waited=" + stats.waitedReservations() + " gcRequests=" + stats.gcRequests());
         report("after", counters());
     }
 
