@@ -1,11 +1,11 @@
 package io.nativemem;
 
 import io.nativemem.forked.ObservabilityProbe;
+import io.nativemem.testing.CapturedLog;
 import io.nativemem.testing.ForkedJvm;
 import io.nativemem.testing.LedgerBalanceExtension;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.channels.FileChannel;
@@ -67,10 +67,10 @@ class ObservabilityTest {
     }
 
     @Test
-    void aLeakedArenaIsFreedAndReportedToTheListener() throws IOException {
+    void aLeakedArenaIsFreedReportedToTheListenerAndLogged() throws Exception {
         List<LeakReport> reports = new CopyOnWriteArrayList<>();
         Consumer<LeakReport> previous = NativeMemory.setLeakListener(reports::add);
-        try {
+        try (CapturedLog log = CapturedLog.ofRuntime()) {
             long before = NativeMemory.stats().count();
             leak();
             long deadline = System.nanoTime() + 10_000_000_000L;
@@ -84,6 +84,11 @@ class ObservabilityTest {
             assertEquals(2, report.blocks());
             assertEquals(4096 + 100, report.bytes());
             assertTrue(NativeMemory.stats().count() <= before);
+            // Logged before the listener hears of it; one arena in 256 also says where it was created.
+            List<String> logged = log.messages();
+            assertEquals(1, logged.size(), logged.toString());
+            assertTrue(logged.get(0).startsWith("WARNING: A confined arena was not closed: its 2 blocks (4196 bytes) "
+                    + "were freed by the cleaner once it became unreachable"), logged.toString());
         } finally {
             NativeMemory.setLeakListener(previous);
         }
