@@ -2,6 +2,8 @@ package io.nativemem;
 
 import io.nativemem.internal.Reservations;
 
+import java.util.Locale;
+
 /**
  * A snapshot of the native memory ledger, from {@link NativeMemory#stats()}.
  *
@@ -145,13 +147,55 @@ public final class MemoryStats {
         return snapshot.mappedMemory();
     }
 
+    /**
+     * The snapshot for a person to read: sizes in binary units with their exact bytes, durations in
+     * the unit that suits them, e.g. {@code reserved=1.5 MiB (1572864 B)} and {@code waited=24.37 s}.
+     * The accessors give every figure exactly.
+     *
+     * @return one line with every counter
+     */
     @Override
     public String toString() {
-        return "MemoryStats[count=" + count() + " reserved=" + reservedMemory() + " capacity=" + totalCapacity()
-                + " max=" + maxMemory() + " peak=" + peakReservedMemory() + " freedByGc=" + freedByGc()
-                + " freedExplicitly=" + freedExplicitly() + " waited=" + waitedReservations()
-                + " waitedNanos=" + waitedNanos() + " failed=" + failedReservations()
+        return "MemoryStats[count=" + count() + " reserved=" + bytes(reservedMemory())
+                + " capacity=" + bytes(totalCapacity()) + " max=" + bytes(maxMemory())
+                + " peak=" + bytes(peakReservedMemory()) + " freedByGc=" + freedByGc()
+                + " freedExplicitly=" + freedExplicitly() + " waitedReservations=" + waitedReservations()
+                + " waited=" + duration(waitedNanos()) + " failedReservations=" + failedReservations()
                 + " gcRequests=" + gcRequests() + " mappedCount=" + mappedCount()
-                + " mappedMemory=" + mappedMemory() + "]";
+                + " mappedMemory=" + bytes(mappedMemory()) + "]";
+    }
+
+    private static final String[] BINARY_UNITS = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+
+    /** {@code 512 B}, {@code 1.5 MiB (1572864 B)}: one decimal, and the exact bytes from 1 KiB on. */
+    static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        int unit = (63 - Long.numberOfLeadingZeros(n)) / 10 - 1; // 0 for KiB, 1 for MiB, ...
+        double value = n / Math.pow(1024, unit + 1);
+        if (value >= 1023.95 && unit < BINARY_UNITS.length - 1) { // would print as 1024.0
+            unit++;
+            value /= 1024;
+        }
+        return String.format(Locale.ROOT, "%.1f %s (%d B)", value, BINARY_UNITS[unit], n);
+    }
+
+    /** {@code 0 s}, {@code 850 ns}, {@code 1.50 µs}, {@code 12.00 ms}, {@code 24.37 s}: two decimals from 1 µs on. */
+    static String duration(long nanos) {
+        if (nanos == 0) {
+            return "0 s";
+        }
+        if (nanos < 1_000) {
+            return nanos + " ns";
+        }
+        // The thresholds leave out what would print as 1000.00 of the smaller unit.
+        if (nanos < 999_995) {
+            return String.format(Locale.ROOT, "%.2f µs", nanos / 1e3);
+        }
+        if (nanos < 999_995_000) {
+            return String.format(Locale.ROOT, "%.2f ms", nanos / 1e6);
+        }
+        return String.format(Locale.ROOT, "%.2f s", nanos / 1e9);
     }
 }
