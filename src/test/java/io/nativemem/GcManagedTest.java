@@ -222,12 +222,17 @@ class GcManagedTest {
 
     @Test
     void theReclaimerFreesWhatTheGcFoundWithoutAnyAllocation() {
-        long baseline = NativeMemory.stats().count();
+        MemoryStats before = NativeMemory.stats();
         for (int i = 0; i < 100; i++) {
             NativeBuffer.allocateDirect(1000);
         }
         // No allocation happens from here on: only the daemon thread can free them.
-        awaitGc(() -> NativeMemory.stats().count() == baseline, "100 dropped buffers freed");
-        assertEquals(LedgerBalanceExtension.Ledger.awaitEmpty().count(), NativeMemory.stats().count());
+        awaitGc(() -> NativeMemory.stats().count() == before.count(), "100 dropped buffers freed");
+        MemoryStats after = NativeMemory.stats();
+        assertEquals(before.freedByGc() + 100, after.freedByGc(), "each freed once, as found by the GC: " + after);
+        assertEquals(before.freedExplicitly(), after.freedExplicitly(), after.toString());
+        assertEquals(before.waitedReservations(), after.waitedReservations(), "no allocation made room: " + after);
+        assertEquals(before.totalCapacity(), after.totalCapacity(), after.toString());
+        assertEquals(before.reservedMemory(), after.reservedMemory(), after.toString());
     }
 }
