@@ -27,7 +27,7 @@ public final class Ledger {
 
                             @Override
                             public boolean requestGc(boolean force) {
-                                return GcTrigger.request(force);
+                                return GcTrigger.global().request(force);
                             }
                         });
             } catch (IllegalArgumentException e) {

@@ -21,7 +21,7 @@ public final class CapturedLog implements AutoCloseable {
     private final Handler handler = new Handler() {
         @Override
         public void publish(LogRecord record) {
-            messages.add(record.getLevel() + ": " + record.getMessage());
+            messages.add(systemLevel(record.getLevel()) + ": " + record.getMessage());
         }
 
         @Override
@@ -41,12 +41,21 @@ public final class CapturedLog implements AutoCloseable {
         logger.setUseParentHandlers(false);
     }
 
+    /** The {@code System.Logger.Level} a {@code java.util.logging} level stands for (SEVERE is ERROR). */
+    private static System.Logger.Level systemLevel(Level level) {
+        int value = level.intValue();
+        return value >= Level.SEVERE.intValue() ? System.Logger.Level.ERROR
+                : value >= Level.WARNING.intValue() ? System.Logger.Level.WARNING
+                : value >= Level.INFO.intValue() ? System.Logger.Level.INFO
+                : value >= Level.FINE.intValue() ? System.Logger.Level.DEBUG : System.Logger.Level.TRACE;
+    }
+
     /** Captures what the runtime logs from now until {@link #close()}. */
     public static CapturedLog ofRuntime() {
         return new CapturedLog("io.nativemem");
     }
 
-    /** Every message so far, as {@code LEVEL: text}. */
+    /** Every message so far, as {@code LEVEL: text} with {@code System.Logger}'s level names. */
     public List<String> messages() {
         return List.copyOf(messages);
     }
