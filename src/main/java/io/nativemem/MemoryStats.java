@@ -2,6 +2,8 @@ package io.nativemem;
 
 import io.nativemem.internal.Reservations;
 
+import java.util.Locale;
+
 /**
  * A snapshot of the native memory ledger, from {@link NativeMemory#stats()}.
  *
@@ -59,9 +61,12 @@ public final class MemoryStats {
     }
 
     /**
-     * The highest {@link #reservedMemory()} since the process started.
+     * The highest {@link #reservedMemory()} of blocks that libc handed out, since the process
+     * started. A reservation that libc then refused never counts, even while other blocks are
+     * allocated; so while an allocation waits for libc's answer, {@link #reservedMemory()} (which
+     * holds its room under the limit) may briefly exceed this peak.
      *
-     * @return the highest {@link #reservedMemory()} since the process started
+     * @return the highest {@link #reservedMemory()} of blocks that libc handed out
      */
     public long peakReservedMemory() {
         return snapshot.peakReservedMemory();
@@ -104,9 +109,12 @@ public final class MemoryStats {
     }
 
     /**
-     * Reservations that failed with {@link OutOfMemoryError}.
+     * Allocations that failed with the runtime's {@link OutOfMemoryError}: the limit left no room
+     * even after the GC-assisted slow path, or the limit had room and libc had no memory. Counted
+     * for every such error that reaches the caller. (An {@code OutOfMemoryError} of the Java heap
+     * while a block is being wrapped comes from the JVM, not from a reservation, and is not counted.)
      *
-     * @return reservations that failed with {@link OutOfMemoryError}
+     * @return allocations that failed with the runtime's {@link OutOfMemoryError}
      */
     public long failedReservations() {
         return snapshot.failedReservations();
@@ -139,13 +147,55 @@ public final class MemoryStats {
         return snapshot.mappedMemory();
     }
 
+    /**
+     * The snapshot for a person to read: sizes in binary units with their exact bytes, durations in
+     * the unit that suits them, e.g. {@code reserved=1.5 MiB (1572864 B)} and {@code waited=24.37 s}.
+     * The accessors give every figure exactly.
+     *
+     * @return one line with every counter
+     */
     @Override
     public String toString() {
-        return "MemoryStats[count=" + count() + " reserved=" + reservedMemory() + " capacity=" + totalCapacity()
-                + " max=" + maxMemory() + " peak=" + peakReservedMemory() + " freedByGc=" + freedByGc()
-                + " freedExplicitly=" + freedExplicitly() + " waited=" + waitedReservations()
-                + " waitedNanos=" + waitedNanos() + " failed=" + failedReservations()
+        return "MemoryStats[count=" + count() + " reserved=" + bytes(reservedMemory())
+                + " capacity=" + bytes(totalCapacity()) + " max=" + bytes(maxMemory())
+                + " peak=" + bytes(peakReservedMemory()) + " freedByGc=" + freedByGc()
+                + " freedExplicitly=" + freedExplicitly() + " waitedReservations=" + waitedReservations()
+                + " waited=" + duration(waitedNanos()) + " failedReservations=" + failedReservations()
                 + " gcRequests=" + gcRequests() + " mappedCount=" + mappedCount()
-                + " mappedMemory=" + mappedMemory() + "]";
+                + " mappedMemory=" + bytes(mappedMemory()) + "]";
+    }
+
+    private static final String[] BINARY_UNITS = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+
+    /** {@code 512 B}, {@code 1.5 MiB (1572864 B)}: one decimal, and the exact bytes from 1 KiB on. */
+    static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        int unit = (63 - Long.numberOfLeadingZeros(n)) / 10 - 1; // 0 for KiB, 1 for MiB, ...
+        double value = n / Math.pow(1024, unit + 1);
+        if (value >= 1023.95 && unit < BINARY_UNITS.length - 1) { // would print as 1024.0
+            unit++;
+            value /= 1024;
+        }
+        return String.format(Locale.ROOT, "%.1f %s (%d B)", value, BINARY_UNITS[unit], n);
+    }
+
+    /** {@code 0 s}, {@code 850 ns}, {@code 1.50 µs}, {@code 12.00 ms}, {@code 24.37 s}: two decimals from 1 µs on. */
+    static String duration(long nanos) {
+        if (nanos == 0) {
+            return "0 s";
+        }
+        if (nanos < 1_000) {
+            return nanos + " ns";
+        }
+        // The thresholds leave out what would print as 1000.00 of the smaller unit.
+        if (nanos < 999_995) {
+            return String.format(Locale.ROOT, "%.2f µs", nanos / 1e3);
+        }
+        if (nanos < 999_995_000) {
+            return String.format(Locale.ROOT, "%.2f ms", nanos / 1e6);
+        }
+        return String.format(Locale.ROOT, "%.2f s", nanos / 1e9);
     }
 }

@@ -22,6 +22,12 @@ public final class NativeMemory {
     /**
      * The limit on the total capacity of live blocks.
      *
+     * <p>{@code -Dnativemem.maxMemory=0} is a limit of zero bytes, as
+     * {@code -XX:MaxDirectMemorySize=0} is for the JDK's direct buffers: every allocation of one
+     * byte or more throws {@link OutOfMemoryError} at once, without asking for a GC (nothing could
+     * make room), while empty allocations succeed; mapped files, which do not count against the
+     * limit, still work. A negative value is malformed.
+     *
      * @return the limit in bytes
      * @throws IllegalArgumentException naming the property and its value, if it is malformed
      */

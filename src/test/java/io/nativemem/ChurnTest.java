@@ -34,7 +34,7 @@ class ChurnTest {
                 .orElseThrow(() -> new AssertionError("no done line: " + result)).split(" ");
         assertEquals("0", done[3], "OOMs: " + result);
         assertTrue(Long.parseLong(done[2]) > 1000, "allocations must be well past the limit's 128 buffers: " + result);
-        assertTrue(result.output().contains("final MemoryStats[count=0 reserved=0 capacity=0 "), result.toString());
+        assertTrue(result.output().contains("final MemoryStats[count=0 reserved=0 B capacity=0 B "), result.toString());
     }
 
     @ParameterizedTest(name = "size {0}")

@@ -1,5 +1,6 @@
 package io.nativemem;
 
+import io.nativemem.forked.DemoWithALiveBlock;
 import io.nativemem.internal.cli.Main;
 import io.nativemem.testing.ForkedJvm;
 import org.junit.jupiter.api.Test;
@@ -34,11 +35,21 @@ class CliTest {
         assertContains(result, "wrote and read back 42 and 1048576");
         assertContains(result, "OutOfMemoryError: Cannot reserve 2097152 bytes of native memory (allocated: 66060288, limit: 67108864)");
         assertContains(result, "read back through FileChannel: the same 8 bytes");
-        assertContains(result, "Done: every block freed exactly once");
+        assertContains(result, "Done: every block freed exactly once (live blocks 0, capacity 0).");
         // every "after close()" row shows no live block
         assertTrue(result.output().lines().filter(l -> l.strip().startsWith("after close()"))
                 .allMatch(l -> l.strip().split("\\s{2,}")[1].equals("0")), result.toString());
         assertFalse(result.output().contains("\033"), "no control characters when stdout is not a terminal");
+    }
+
+    @Test
+    void aDemoThatEndsWithABlockStillLiveSaysSoAndFails() {
+        ForkedJvm.Result result = ForkedJvm.run(List.of("-Dnativemem.maxMemory=64m"), DemoWithALiveBlock.class);
+        assertEquals(1, result.exitCode(), result.toString());
+        assertContains(result, "5. A mapped file");
+        assertContains(result, "Not done: the ledger is not back to zero after the demo (live blocks 1, capacity 4.0 KiB,"
+                + " reserved 4.0 KiB): a block was freed twice or never.");
+        assertFalse(result.output().contains("every block freed exactly once"), result.toString());
     }
 
     @Test

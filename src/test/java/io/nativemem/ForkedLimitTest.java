@@ -54,6 +54,18 @@ class ForkedLimitTest {
         ForkedJvm.Result result = probe("0", "zero");
         assertLine(result, "empty: 0");
         assertLine(result, "one byte: Cannot reserve 1 bytes of native memory (allocated: 0, limit: 0)");
+        assertLine(result, "mapped: 4096");
+        assertLine(result, "slow path: waited=0 gcRequests=0");
+        assertLine(result, "after: count=0 capacity=0 reserved=0");
+    }
+
+    @Test
+    void anAllocationLibcRefusesIsAFailedReservationAndNeverReachesThePeak() {
+        ForkedJvm.Result result = probe("1048576t", "refused");
+        assertEquals(3, result.output().lines()
+                .filter("refused: calloc could not allocate 576460752303423488 bytes (alignment: 16)"::equals).count(),
+                result.toString());
+        assertLine(result, "stats: failed=3 peak=1048576 count=1 capacity=1048576");
         assertLine(result, "after: count=0 capacity=0 reserved=0");
     }
 
@@ -106,22 +118,17 @@ class ForkedLimitTest {
     void onTheModulePathOnlyTheApiPackageIsExported() {
         String mainClasses = System.getProperty("nativemem.main.classes", "target/classes");
         String testClasses = System.getProperty("nativemem.test.classes", "target/test-classes");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        try {
-            Process process = new ProcessBuilder(java, "--enable-native-access=io.nativemem", "-p", mainClasses,
-                    "--add-modules", "io.nativemem", "-cp", testClasses, ModuleProbe.class.getName())
-                    .redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes());
-            assertEquals(0, process.waitFor(), output);
-            assertTrue(output.contains("module: io.nativemem"), output);
-            assertTrue(output.contains("exports io.nativemem: true"), output);
-            assertTrue(output.contains("exports io.nativemem.internal: false"), output);
-            assertTrue(output.contains("exports io.nativemem.internal.libc: false"), output);
-            assertTrue(output.contains("buffer: 7"), output);
-            assertTrue(output.contains("direct closed: true"), output);
-            assertFalse(output.contains("restricted method"), "no native-access warning: " + output);
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+        ForkedJvm.Result result = ForkedJvm.runCommand(ForkedJvm.DEFAULT_TIMEOUT, List.of(ForkedJvm.java(),
+                "--enable-native-access=io.nativemem", "-p", mainClasses, "--add-modules", "io.nativemem",
+                "-cp", testClasses, ModuleProbe.class.getName()));
+        String output = result.output();
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(output.contains("module: io.nativemem"), output);
+        assertTrue(output.contains("exports io.nativemem: true"), output);
+        assertTrue(output.contains("exports io.nativemem.internal: false"), output);
+        assertTrue(output.contains("exports io.nativemem.internal.libc: false"), output);
+        assertTrue(output.contains("buffer: 7"), output);
+        assertTrue(output.contains("direct closed: true"), output);
+        assertFalse(output.contains("restricted method"), "no native-access warning: " + output);
     }
 }

@@ -1,5 +1,6 @@
 package io.nativemem;
 
+import io.nativemem.testing.CapturedLog;
 import io.nativemem.testing.LedgerBalanceExtension;
 import org.junit.jupiter.api.Test;
 
@@ -9,6 +10,10 @@ import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -273,14 +278,30 @@ class GcManagedTest {
     }
 
     @Test
-    void unclosedConfinedAndSharedArenasAreFreedByTheCleaner() {
+    void unclosedConfinedAndSharedArenasAreFreedByTheCleanerAndReported() throws Exception {
         long baseline = NativeMemory.stats().count();
         long freedByGc = NativeMemory.stats().freedByGc();
-        leakArena(NativeArena.ofConfined());
-        leakArena(NativeArena.ofShared());
-        assertEquals(baseline + 6, NativeMemory.stats().count());
-        awaitGc(() -> NativeMemory.stats().count() == baseline, "leaked arenas freed");
-        assertEquals(freedByGc + 6, NativeMemory.stats().freedByGc());
+        List<LeakReport> reports = new CopyOnWriteArrayList<>();
+        Consumer<LeakReport> previous = NativeMemory.setLeakListener(reports::add);
+        try (CapturedLog log = CapturedLog.ofRuntime()) {
+            leakArena(NativeArena.ofConfined());
+            leakArena(NativeArena.ofShared());
+            assertEquals(baseline + 6, NativeMemory.stats().count());
+            awaitGc(() -> NativeMemory.stats().count() == baseline, "leaked arenas freed");
+            assertEquals(freedByGc + 6, NativeMemory.stats().freedByGc());
+            // Reported just after the blocks are freed, on the reclaimer's thread.
+            awaitGc(() -> reports.size() == 2, "both leaks reported");
+            assertEquals(Set.of("confined 3 600", "shared 3 600"), reports.stream()
+                    .map(r -> r.kind() + " " + r.blocks() + " " + r.bytes()).collect(Collectors.toSet()));
+            List<String> logged = log.messages();
+            assertEquals(2, logged.size(), logged.toString());
+            for (String kind : List.of("confined", "shared")) {
+                assertTrue(logged.stream().anyMatch(m -> m.startsWith("WARNING: A " + kind
+                        + " arena was not closed: its 3 blocks (600 bytes) were freed by the cleaner")), logged.toString());
+            }
+        } finally {
+            NativeMemory.setLeakListener(previous);
+        }
     }
 
     private static void leakArena(NativeArena arena) {
@@ -291,12 +312,17 @@ class GcManagedTest {
 
     @Test
     void theReclaimerFreesWhatTheGcFoundWithoutAnyAllocation() {
-        long baseline = NativeMemory.stats().count();
+        MemoryStats before = NativeMemory.stats();
         for (int i = 0; i < 100; i++) {
             NativeBuffer.allocateDirect(1000);
         }
         // No allocation happens from here on: only the daemon thread can free them.
-        awaitGc(() -> NativeMemory.stats().count() == baseline, "100 dropped buffers freed");
-        assertEquals(LedgerBalanceExtension.Ledger.awaitEmpty().count(), NativeMemory.stats().count());
+        awaitGc(() -> NativeMemory.stats().count() == before.count(), "100 dropped buffers freed");
+        MemoryStats after = NativeMemory.stats();
+        assertEquals(before.freedByGc() + 100, after.freedByGc(), "each freed once, as found by the GC: " + after);
+        assertEquals(before.freedExplicitly(), after.freedExplicitly(), after.toString());
+        assertEquals(before.waitedReservations(), after.waitedReservations(), "no allocation made room: " + after);
+        assertEquals(before.totalCapacity(), after.totalCapacity(), after.toString());
+        assertEquals(before.reservedMemory(), after.reservedMemory(), after.toString());
     }
 }

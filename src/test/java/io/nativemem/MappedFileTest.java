@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 
@@ -32,6 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Files mapped with libc mmap, checked against the same file read back through FileChannel. */
 class MappedFileTest {
+
+    private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
 
     @TempDir
     Path dir;
@@ -254,11 +257,11 @@ class MappedFileTest {
     @Test
     void aFileThatCannotBeWrittenIsRefusedForReadWrite() throws Exception {
         Path locked = Files.write(dir.resolve("locked.bin"), new byte[8192]);
-        boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip());
+        boolean root = "0".equals(ForkedJvm.runCommand(TEN_SECONDS, List.of("id", "-u")).output().strip());
         // root may write any file that is merely read-only; an immutable one it may not.
-        Process lock = root ? new ProcessBuilder("chattr", "+i", locked.toString()).inheritIO().start() : null;
-        if (lock != null) {
-            assertEquals(0, lock.waitFor(), "chattr +i");
+        if (root) {
+            ForkedJvm.Result lock = ForkedJvm.runCommand(TEN_SECONDS, List.of("chattr", "+i", locked.toString()));
+            assertEquals(0, lock.exitCode(), "chattr +i: " + lock);
         } else {
             assertTrue(locked.toFile().setWritable(false));
         }
@@ -270,7 +273,7 @@ class MappedFileTest {
             assertEquals(0, arena.map(locked, FileChannel.MapMode.READ_ONLY, 0, 8192).getLong(0));
         } finally {
             if (root) {
-                new ProcessBuilder("chattr", "-i", locked.toString()).inheritIO().start().waitFor();
+                ForkedJvm.runCommand(TEN_SECONDS, List.of("chattr", "-i", locked.toString()));
             }
         }
     }

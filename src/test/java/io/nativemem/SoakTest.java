@@ -5,6 +5,7 @@ import io.nativemem.testing.ForkedJvm;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,7 +22,9 @@ class SoakTest {
     @Test
     void mixedChurnKeepsTheResidentSetFlat() {
         String seconds = System.getProperty("nativemem.soak.seconds", "180");
-        ForkedJvm.Result result = ForkedJvm.run(List.of("-Dnativemem.maxMemory=256m", "-Xmx512m"), Soak.class, seconds);
+        Duration timeout = Duration.ofSeconds(Long.parseLong(seconds)).plus(ForkedJvm.DEFAULT_TIMEOUT);
+        ForkedJvm.Result result = ForkedJvm.run(timeout, List.of("-Dnativemem.maxMemory=256m", "-Xmx512m"), Soak.class,
+                seconds);
         assertEquals(0, result.exitCode(), result.toString());
         String line = result.output().lines().filter(l -> l.startsWith("seconds=")).findFirst().orElseThrow();
         System.out.println("soak: " + line);

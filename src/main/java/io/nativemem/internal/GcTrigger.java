@@ -21,9 +21,6 @@ final class GcTrigger {
 
     private static final AtomicBoolean WARNED = new AtomicBoolean();
 
-    private GcTrigger() {
-    }
-
     /**
      * Whether the JVM ignores {@code System.gc()}; asked once, on the first exhaustion. Read from
      * the JVM's arguments (command line, {@code JAVA_TOOL_OPTIONS}), the last setting winning.
@@ -48,11 +45,29 @@ final class GcTrigger {
     }
 
     /** How long a GC's harvest may take to arrive before another GC is worth asking for. */
-    private static final long HARVEST_PATIENCE_NANOS = 20_000_000L;
+    static final long HARVEST_PATIENCE_NANOS = 20_000_000L;
 
-    private static final Object LOCK = new Object();
-    private static long epoch;
-    private static long lastGcEnd;
+    private static final GcTrigger GLOBAL = new GcTrigger(ReclaimQueue.global(), HARVEST_PATIENCE_NANOS);
+
+    private final ReclaimQueue queue;
+    private final long harvestPatienceNanos;
+    private final Object lock = new Object();
+    private long epoch;
+    private long lastGcEnd;
+
+    /**
+     * A trigger that watches for each GC's harvest in {@code queue} and, after a GC, declines the
+     * next unforced request until that harvest arrived or {@code harvestPatienceNanos} passed.
+     */
+    GcTrigger(ReclaimQueue queue, long harvestPatienceNanos) {
+        this.queue = queue;
+        this.harvestPatienceNanos = harvestPatienceNanos;
+    }
+
+    /** The trigger of the global ledger, watching the global reclaim queue. */
+    static GcTrigger global() {
+        return GLOBAL;
+    }
 
     /**
      * Requests a GC; returns whether one was requested in a way the JVM honours.
@@ -63,16 +78,15 @@ final class GcTrigger {
      * arrive in the slow path right after a GC ask for another before the first one's blocks
      * are freed (measured in a 1 MiB churn: 85 allocations per GC instead of the 128 that fit).
      */
-    static boolean request(boolean force) {
-        synchronized (LOCK) {
-            if (!force && ReclaimQueue.global().harvestedEpoch() < epoch
-                    && System.nanoTime() - lastGcEnd < HARVEST_PATIENCE_NANOS) {
+    boolean request(boolean force) {
+        synchronized (lock) {
+            if (!force && queue.harvestedEpoch() < epoch && System.nanoTime() - lastGcEnd < harvestPatienceNanos) {
                 return false;
             }
-            ReclaimQueue.global().watchForGc(++epoch);
+            queue.watchForGc(++epoch);
         }
         boolean requested = gc();
-        synchronized (LOCK) {
+        synchronized (lock) {
             lastGcEnd = System.nanoTime();
         }
         return requested;

@@ -28,7 +28,7 @@ public final class Ledger {
 
                             @Override
                             public boolean requestGc(boolean force) {
-                                return GcTrigger.request(force);
+                                return GcTrigger.global().request(force);
                             }
                         });
             } catch (IllegalArgumentException e) {
@@ -63,8 +63,17 @@ public final class Ledger {
      * @return whether the ledger is empty
      */
     public static boolean awaitEmpty(long timeoutMillis) {
+        return awaitCount(0, timeoutMillis);
+    }
+
+    /**
+     * As {@link #awaitEmpty}, until no more than {@code count} blocks are live.
+     *
+     * @return whether at most {@code count} blocks are live
+     */
+    public static boolean awaitCount(long count, long timeoutMillis) {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        while (global().snapshot(0, 0).count() != 0) {
+        while (global().snapshot(0, 0).count() > count) {
             if (System.nanoTime() >= deadline) {
                 return false;
             }

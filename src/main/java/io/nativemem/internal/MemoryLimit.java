@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /**
  * Parses the process-wide limit, given like {@code -XX:MaxDirectMemorySize}: bytes with an
- * optional {@code k}/{@code m}/{@code g}/{@code t} suffix in any case.
+ * optional {@code k}/{@code m}/{@code g}/{@code t} suffix in any case. {@code 0} is a limit of
+ * zero bytes, as {@code -XX:MaxDirectMemorySize=0} is for the JDK: every allocation of one byte or
+ * more fails at once (without asking for a GC), and empty ones succeed.
  */
 public final class MemoryLimit {
 
@@ -35,7 +37,11 @@ public final class MemoryLimit {
             default -> 0;
         };
         String digits = shift == 0 ? text : text.substring(0, text.length() - 1);
-        if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (isWholeNumber(digits.substring(Math.min(1, digits.length()))) && digits.startsWith("-")
+                && digits.chars().anyMatch(c -> c >= '1' && c <= '9')) {
+            throw Errors.malformedLimit(PROPERTY, value, "negative: a limit is 0 bytes or more");
+        }
+        if (!isWholeNumber(digits)) {
             throw Errors.malformedLimit(PROPERTY, value, "not a whole number of bytes");
         }
         long number;
@@ -48,5 +54,9 @@ public final class MemoryLimit {
             throw Errors.malformedLimit(PROPERTY, value, "larger than " + Long.MAX_VALUE + " bytes");
         }
         return number << shift;
+    }
+
+    private static boolean isWholeNumber(String digits) {
+        return !digits.isEmpty() && digits.chars().allMatch(c -> c >= '0' && c <= '9');
     }
 }

@@ -30,10 +30,14 @@ public final class NativeBlocks {
      *
      * @return the block's address
      * @throws OutOfMemoryError when the limit leaves no room, or libc has no memory; the ledger is
-     *     then unchanged
+     *     then unchanged but for one more failed reservation
      */
     public static long allocate(long size, long alignment) {
-        Reservations ledger = Ledger.global();
+        return allocate(Ledger.global(), size, alignment);
+    }
+
+    /** {@link #allocate(long, long)} against {@code ledger}. */
+    public static long allocate(Reservations ledger, long size, long alignment) {
         ledger.reserve(size, 0);
         long address = 0;
         try {
@@ -44,8 +48,10 @@ public final class NativeBlocks {
             }
         }
         if (address == 0) {
+            ledger.recordRefusedByLibc(size);
             throw Errors.allocationFailed(LibcAllocator.callFor(size, alignment), size, alignment);
         }
+        ledger.commit(size, 0);
         return address;
     }
 
@@ -56,8 +62,12 @@ public final class NativeBlocks {
 
     /** Frees one block and returns its reservation. */
     public static void free(long address, long size, boolean byGc) {
+        free(Ledger.global(), address, size, byGc);
+    }
+
+    /** {@link #free(long, long, boolean)} against {@code ledger}. */
+    public static void free(Reservations ledger, long address, long size, boolean byGc) {
         LibcAllocator.free(address, size);
-        Reservations ledger = Ledger.global();
         ledger.release(size, 0, 1);
         if (byGc) {
             ledger.recordFreedByGc(1);
@@ -70,6 +80,6 @@ public final class NativeBlocks {
      */
     public static void discard(long address, long size) {
         LibcAllocator.free(address, size);
-        Ledger.global().cancel(size, 0);
+        Ledger.global().discard(size, 0);
     }
 }

@@ -7,6 +7,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -54,14 +56,27 @@ public final class ReclaimQueue {
     private int sweepInterval = MIN_SWEEP_INTERVAL;
     private volatile long harvestedEpoch;
 
+    /** A queue served by a daemon thread named {@code threadName}, or by nobody when it is {@code null}. */
     private ReclaimQueue(String threadName) {
-        Thread thread = new Thread(this::serve, threadName);
-        thread.setDaemon(true);
-        thread.start();
+        if (threadName != null) {
+            Thread thread = new Thread(this::serve, threadName);
+            thread.setDaemon(true);
+            thread.start();
+        }
     }
 
+    /** The queue of every block and arena the runtime allocates, served by the reclaimer thread. */
     public static ReclaimQueue global() {
         return GLOBAL;
+    }
+
+    /**
+     * A queue of its own that no thread serves: what the GC hands over waits until {@link #drain()}
+     * runs it. For the unit and stress tests, which need a queue no other test touches (public
+     * for the stress tests, which live outside this package; the package is not exported).
+     */
+    public static ReclaimQueue unserved() {
+        return new ReclaimQueue(null);
     }
 
     ReferenceQueue<Object> referenceQueue() {
@@ -82,8 +97,10 @@ public final class ReclaimQueue {
     /**
      * Unlinks the cleanups that already ran. Registrations only ever replace the head, so one
      * sweeper at a time may relink everything behind the head it started from with plain writes.
+     * Runs by itself as registrations accumulate; public for the stress tests, which race it
+     * against registrations.
      */
-    private void sweep() {
+    public void sweep() {
         if (!sweeping.compareAndSet(false, true)) {
             return;
         }
@@ -109,6 +126,19 @@ public final class ReclaimQueue {
     }
 
     /**
+     * The cleanups the list holds now, newest first: every registered one that has not run, and
+     * those that ran and no sweep has unlinked yet. Exact only while nothing registers or sweeps;
+     * for tests.
+     */
+    public List<Cleanup> registered() {
+        List<Cleanup> all = new ArrayList<>();
+        for (Cleanup c = head; c != null; c = c.next) {
+            all.add(c);
+        }
+        return all;
+    }
+
+    /**
      * Registers a sentinel that the next GC will find unreachable: once it comes out of the
      * queue, {@link #harvestedEpoch()} is {@code epoch}.
      */
@@ -122,16 +152,17 @@ public final class ReclaimQueue {
     }
 
     private static final class Sentinel extends Cleanup {
+        private final ReclaimQueue queue;
         private final long epoch;
 
         Sentinel(Object unreachable, ReclaimQueue queue, long epoch) {
             super(unreachable, queue);
+            this.queue = queue;
             this.epoch = epoch;
         }
 
         @Override
         protected long free(boolean byGc) {
-            ReclaimQueue queue = ReclaimQueue.global();
             if (queue.harvestedEpoch < epoch) {
                 queue.harvestedEpoch = epoch;
             }

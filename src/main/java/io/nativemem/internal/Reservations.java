@@ -18,6 +18,11 @@ import java.util.concurrent.atomic.LongAdder;
  * alignment overhead are kept beside it. A release that would take the capacity below zero is
  * a bug in the runtime and throws at once rather than corrupting the ledger silently.
  *
+ * <p>A reservation is either {@link #commit committed} once libc has handed its block out, or
+ * {@link #cancel cancelled}. Only committed blocks count towards the peak: measured, three
+ * allocations of 1 TiB that libc refused left a peak of 1 TiB when the peak followed the
+ * capacity. Committing costs one more atomic add per allocation, and freeing one more.
+ *
  * <p>When a reservation does not fit, {@link #reserve} takes the slow path: free what the
  * reclaimer already found unreachable, ask for a GC (one thread at a time, and not while the
  * previous GC's blocks are still arriving), then wait up to 9 times with exponential back-off
@@ -74,6 +79,11 @@ public final class Reservations {
     private final LongAdder allocatedBlocks = new LongAdder();
     private final LongAdder releasedBlocks = new LongAdder();
     private final LongAdder discardedBlocks = new LongAdder();
+    // The reserved bytes of the blocks libc handed out: what the peak follows. A reservation counts
+    // here only from commit(), so one that libc then refuses never reaches the peak, not even
+    // while another thread's allocation raises it (a peak read from the capacity would count every
+    // reservation still waiting for libc's answer).
+    private final AtomicLong handedOut = new AtomicLong();
     private final AtomicLong peakReserved = new AtomicLong();
 
     private final LongAdder waitedReservations = new LongAdder();
@@ -108,7 +118,8 @@ public final class Reservations {
     /**
      * Admits {@code bytes} of capacity and {@code extra} bytes of alignment overhead, or returns
      * {@code false} without changing anything. Never blocks. Leaves alone the room that threads
-     * waiting in the slow path have claimed.
+     * waiting in the slow path have claimed. The caller then either {@link #commit}s the
+     * reservation once its block exists, or {@link #cancel}s it.
      */
     public boolean tryReserve(long bytes, long extra) {
         return tryReserve(bytes, extra, waiters.claimed());
@@ -122,17 +133,22 @@ public final class Reservations {
                 return false;
             }
         } while (!capacity.weakCompareAndSetVolatile(current, current + bytes));
-        long reserved = current + bytes;
         if (extra != 0) {
-            reserved += overhead.addAndGet(extra);
-        } else {
-            reserved += overhead.get();
+            overhead.addAndGet(extra);
         }
         allocatedBlocks.increment();
-        if (reserved > peakReserved.get()) {
-            peakReserved.accumulateAndGet(reserved, Math::max);
-        }
         return true;
+    }
+
+    /**
+     * Records that the block of an admitted reservation exists (libc returned it): from now on it
+     * counts towards the peak, and {@link #release} or {@link #discard} returns it.
+     */
+    public void commit(long bytes, long extra) {
+        long inUse = handedOut.addAndGet(bytes + extra);
+        if (inUse > peakReserved.get()) {
+            peakReserved.accumulateAndGet(inUse, Math::max);
+        }
     }
 
     /**
@@ -147,12 +163,18 @@ public final class Reservations {
     }
 
     /**
-     * Returns what {@link #tryReserve} admitted for {@code blocks} blocks (a closing arena returns
-     * all of its blocks at once) and wakes threads waiting for room.
+     * Returns the reservations of {@code blocks} {@link #commit committed} blocks that were freed
+     * (a closing arena returns all of its blocks at once) and wakes threads waiting for room.
      *
      * @throws IllegalStateException if that would take the capacity below zero: a runtime bug
      */
     public void release(long bytes, long extra, long blocks) {
+        // Before the capacity: the bytes handed out never exceed the bytes reserved.
+        handedOut.addAndGet(-(bytes + extra));
+        returnReservation(bytes, extra, blocks);
+    }
+
+    private void returnReservation(long bytes, long extra, long blocks) {
         long left = capacity.addAndGet(-bytes);
         releasedBlocks.add(blocks);
         long leftOverhead = extra == 0 ? 0 : overhead.addAndGet(-extra);
@@ -163,10 +185,31 @@ public final class Reservations {
         waiters.signal();
     }
 
-    /** Returns a reservation whose block never reached its user: not counted as freed. */
+    /**
+     * Returns a reservation that never got its block (libc refused it, or a step before failed):
+     * not counted as freed, and never counted in the peak.
+     */
     public void cancel(long bytes, long extra) {
+        returnReservation(bytes, extra, 1);
+        discardedBlocks.increment();
+    }
+
+    /**
+     * Returns the reservation of a {@link #commit committed} block that never reached its user (a
+     * later step failed and freed it): not counted as freed.
+     */
+    public void discard(long bytes, long extra) {
         release(bytes, extra, 1);
         discardedBlocks.increment();
+    }
+
+    /**
+     * Counts an allocation that the ledger admitted but libc refused: like a reservation the limit
+     * refused, it ends in {@link OutOfMemoryError} and is a failed reservation. The caller has
+     * {@link #cancel}led the reservation and throws.
+     */
+    public void recordRefusedByLibc(long bytes) {
+        recordFailure(bytes, capacity.get());
     }
 
     /** Counts blocks the runtime's cleaner freed after the GC found them unreachable. */
@@ -175,6 +218,9 @@ public final class Reservations {
     }
 
     private void reserveSlowly(long bytes, long extra) {
+        // What was allocated when the reservation did not fit, for the wait event: read before
+        // anything is reclaimed, so a reclaimer that frees a block meanwhile cannot hide it.
+        long allocatedAtStart = capacity.get();
         if (bytes > limit) {
             // No amount of freeing can make room: fail without disturbing the GC.
             fail(bytes);
@@ -191,7 +237,6 @@ public final class Reservations {
         if (event != null) {
             event.begin();
         }
-        long allocatedAtStart = capacity.get();
         long myGcs = gcRequests.sum();
         Waiters.Waiter me = waiters.join(bytes);
         try {
@@ -251,8 +296,13 @@ public final class Reservations {
     }
 
     private void fail(long bytes) {
-        failedReservations.increment();
         long allocated = capacity.get();
+        recordFailure(bytes, allocated);
+        throw Errors.cannotReserve(bytes, allocated, limit);
+    }
+
+    private void recordFailure(long bytes, long allocated) {
+        failedReservations.increment();
         ReservationFailureEvent event = Jfr.started() ? new ReservationFailureEvent() : null;
         if (event != null && event.shouldCommit()) {
             event.size = bytes;
@@ -260,7 +310,6 @@ public final class Reservations {
             event.limit = limit;
             event.commit();
         }
-        throw Errors.cannotReserve(bytes, allocated, limit);
     }
 
     /**
@@ -308,17 +357,22 @@ public final class Reservations {
         return true;
     }
 
-    /** The counters at one instant: the capacity is re-read to make sure it did not move meanwhile. */
+    /**
+     * The counters at one instant: the capacity is re-read to make sure it did not move meanwhile.
+     * The count and the reserved bytes include reservations still waiting for libc's answer; the
+     * peak only blocks that libc handed out.
+     */
     public Snapshot snapshot(long mappedCount, long mappedBytes) {
         for (;;) {
             long cap = capacity.get();
             long released = releasedBlocks.sum(); // before allocated: the difference never goes negative
             long allocated = allocatedBlocks.sum();
             long extra = overhead.get();
-            long peak = peakReserved.get();
+            // A commit may have raised the bytes handed out and not yet the peak.
+            long peak = Math.max(peakReserved.get(), handedOut.get());
             if (cap == capacity.get()) {
                 long byGc = freedByGc.sum();
-                return new Snapshot(allocated - released, cap + extra, cap, limit, Math.max(peak, cap + extra),
+                return new Snapshot(allocated - released, cap + extra, cap, limit, peak,
                         byGc, released - byGc - discardedBlocks.sum(), waitedReservations.sum(),
                         waitedNanos.sum(), failedReservations.sum(), gcRequests.sum(), mappedCount, mappedBytes);
             }

@@ -6,6 +6,9 @@ import io.nativemem.NativeBuffer;
 import io.nativemem.NativeMemory;
 import io.nativemem.testing.LedgerBalanceExtension;
 
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -25,6 +28,7 @@ public final class LimitProbe {
             case "interrupt" -> interrupt();
             case "hopeless" -> hopeless();
             case "closed" -> closed();
+            case "refused" -> refusedByLibc();
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -50,6 +54,7 @@ public final class LimitProbe {
     }
 
     private static void zero() throws Exception {
+        Path file = Files.write(Files.createTempFile("nativemem-zero", ".bin"), new byte[4096]);
         try (NativeArena arena = NativeArena.ofShared()) {
             report("empty", String.valueOf(arena.allocate(0, 1).byteSize()));
             try {
@@ -58,7 +63,12 @@ public final class LimitProbe {
             } catch (OutOfMemoryError e) {
                 report("one byte", e.getMessage());
             }
+            report("mapped", String.valueOf(arena.map(file, FileChannel.MapMode.READ_ONLY, 0, 4096).capacity()));
+        } finally {
+            Files.delete(file);
         }
+        MemoryStats stats = NativeMemory.stats();
+        report("slow path", "waited=" + stats.waitedReservations() + " gcRequests=" + stats.gcRequests());
         report("after", counters());
     }
 
@@ -74,6 +84,28 @@ public final class LimitProbe {
         } catch (IllegalArgumentException e) {
             report("maxMemory", e.getMessage());
         }
+    }
+
+    /**
+     * Three allocations that fit the limit and that libc refuses, beside a held 1 MiB buffer. 512 PiB
+     * is refused by every kernel, whatever its overcommit policy: it is more than a 57-bit address
+     * space holds (1 TiB, as in the report, is refused only under the default heuristic policy).
+     */
+    private static void refusedByLibc() throws Exception {
+        NativeBuffer held = NativeBuffer.allocateDirect(1 << 20);
+        for (int i = 0; i < 3; i++) {
+            try {
+                NativeBuffer.allocateDirect(1L << 59);
+                report("refused", "allocated");
+            } catch (OutOfMemoryError e) {
+                report("refused", e.getMessage());
+            }
+        }
+        MemoryStats stats = NativeMemory.stats();
+        report("stats", "failed=" + stats.failedReservations() + " peak=" + stats.peakReservedMemory()
+                + " count=" + stats.count() + " capacity=" + stats.totalCapacity());
+        held.close();
+        report("after", counters());
     }
 
     /** An allocating thread interrupted before it reaches the slow path keeps its flag, either way. */

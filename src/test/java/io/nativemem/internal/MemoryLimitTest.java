@@ -27,6 +27,19 @@ class MemoryLimitTest {
     }
 
     @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "-1|negative: a limit is 0 bytes or more", "-64m|negative: a limit is 0 bytes or more",
+        "-1T|negative: a limit is 0 bytes or more", "-0|not a whole number of bytes",
+        "--1|not a whole number of bytes", "-|not a whole number of bytes", "1-|not a whole number of bytes",
+        "12x|not a whole number of bytes", "9223372036854775808|larger than 9223372036854775807",
+    })
+    void theMessageSaysWhatIsWrongWithTheValue(String text, String why) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MemoryLimit.parse(text, 0));
+        assertEquals("Malformed system property nativemem.maxMemory=\"" + text + "\" (" + why
+                + "; expected bytes with an optional k, m, g or t suffix, e.g. 512m)", e.getMessage());
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"", "  ", "abc", "-1", "1.5g", "12x", "k", "m12", "0x10", "9223372036854775808",
         "8388608t", "99999999999999999999g"})
     void malformedValuesNameThePropertyAndTheValue(String text) {

@@ -24,7 +24,9 @@ class ReservationsTest {
     void exactlyTheLimitFitsAndOneMoreByteDoesNot() {
         Reservations ledger = new Reservations(1000, NOTHING);
         assertTrue(ledger.tryReserve(600, 0));
+        ledger.commit(600, 0);
         assertTrue(ledger.tryReserve(400, 0));
+        ledger.commit(400, 0);
         assertFalse(ledger.tryReserve(1, 0));
         var s = ledger.snapshot(0, 0);
         assertEquals(2, s.count());
@@ -33,6 +35,84 @@ class ReservationsTest {
         ledger.release(1000, 0, 2);
         assertEquals(0, ledger.snapshot(0, 0).totalCapacity());
         assertEquals(0, ledger.snapshot(0, 0).count());
+    }
+
+    @Test
+    void aReservationLibcRefusedIsAFailureAndNeverReachesThePeak() {
+        Reservations ledger = new Reservations(1000, NOTHING);
+        assertTrue(ledger.tryReserve(100, 0));
+        ledger.commit(100, 0);
+        assertTrue(ledger.tryReserve(800, 0));
+        var pending = ledger.snapshot(0, 0);
+        assertEquals(900, pending.reservedMemory(), "a pending reservation holds its room");
+        assertEquals(100, pending.peakReservedMemory(), "but is not in the peak before libc answered");
+        ledger.cancel(800, 0);
+        ledger.recordRefusedByLibc(800);
+        var s = ledger.snapshot(0, 0);
+        assertEquals(100, s.peakReservedMemory());
+        assertEquals(1, s.failedReservations());
+        assertEquals(1, s.count());
+        assertEquals(0, s.freedExplicitly(), "a cancelled reservation is not a freed block");
+        ledger.release(100, 0, 1);
+        assertEquals(0, ledger.snapshot(0, 0).count());
+        assertEquals(1, ledger.snapshot(0, 0).freedExplicitly());
+    }
+
+    @Test
+    void aDiscardedBlockCountedInThePeakIsNotCountedAsFreed() {
+        Reservations ledger = new Reservations(1000, NOTHING);
+        assertTrue(ledger.tryReserve(300, 0));
+        ledger.commit(300, 0);
+        ledger.discard(300, 0);
+        var s = ledger.snapshot(0, 0);
+        assertEquals(300, s.peakReservedMemory(), "libc did hand the block out");
+        assertEquals(0, s.count());
+        assertEquals(0, s.freedExplicitly());
+        assertTrue(ledger.tryReserve(1000, 0), "all the room is back");
+        ledger.cancel(1000, 0);
+    }
+
+    @Test
+    void thePeakIsExactWhileHugeReservationsComeAndGoBesideCommittedBlocks() throws Exception {
+        // Two threads each hold at most one 100-byte block at a time; a third keeps reserving and
+        // cancelling 512 GiB, as an allocation that libc refuses does. The peak is at most 200.
+        Reservations ledger = new Reservations(1L << 40, NOTHING);
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicLong committed = new AtomicLong();
+        AtomicLong cancelled = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            boolean huge = t == 0;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    while (System.nanoTime() < deadline) {
+                        if (huge) {
+                            if (ledger.tryReserve(1L << 39, 0)) {
+                                ledger.cancel(1L << 39, 0);
+                                cancelled.incrementAndGet();
+                            }
+                        } else if (ledger.tryReserve(100, 0)) {
+                            ledger.commit(100, 0);
+                            committed.incrementAndGet();
+                            ledger.release(100, 0, 1);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertNull(failure.get());
+        assertTrue(committed.get() > 1000 && cancelled.get() > 1000,
+                "the test must actually interleave: " + committed + " committed, " + cancelled + " cancelled");
+        var s = ledger.snapshot(0, 0);
+        assertTrue(s.peakReservedMemory() == 100 || s.peakReservedMemory() == 200, "peak " + s.peakReservedMemory());
+        assertEquals(0, s.totalCapacity());
+        assertEquals(0, s.count());
     }
 
     @Test

@@ -13,6 +13,9 @@ final class Ledgers {
         if (held > 0 && !ledger.tryReserve(held, 0)) {
             throw new IllegalStateException("cannot hold " + held + " of " + limit);
         }
+        if (held > 0) {
+            ledger.commit(held, 0);
+        }
         return ledger;
     }
 

@@ -31,7 +31,12 @@ final class Demo {
         this.out = out;
     }
 
-    static void run(List<String> args, PrintStream out) throws UsageException {
+    /**
+     * Runs every step and ends with the ledger.
+     *
+     * @return whether the ledger is back to zero: every block the demo allocated freed exactly once
+     */
+    static boolean run(List<String> args, PrintStream out) throws UsageException {
         Options options = Options.parse("demo", args, Set.of("limit"));
         long limit = options.bytes("limit", 64L << 20);
         if (limit < (16L << 20) || limit > (1L << 30)) {
@@ -46,7 +51,24 @@ final class Demo {
         demo.exhausted();
         demo.mapped();
         out.println();
-        out.println("Done: every block freed exactly once (live blocks 0, capacity 0).");
+        return demo.verdict();
+    }
+
+    /**
+     * Every step closed what it allocated, and the GC-managed step waited until the GC had freed
+     * its buffers: the ledger must now be back to zero. Anything else is a runtime bug (or memory
+     * that someone else holds), and the demo says so instead of claiming success.
+     */
+    private boolean verdict() {
+        MemoryStats end = NativeMemory.stats();
+        if (end.count() == 0 && end.totalCapacity() == 0 && end.reservedMemory() == 0) {
+            out.println("Done: every block freed exactly once (live blocks 0, capacity 0).");
+            return true;
+        }
+        out.println("Not done: the ledger is not back to zero after the demo (live blocks " + end.count()
+                + ", capacity " + Table.bytes(end.totalCapacity()) + ", reserved " + Table.bytes(end.reservedMemory())
+                + "): a block was freed twice or never.");
+        return false;
     }
 
     private void step(String title) {
@@ -105,11 +127,12 @@ final class Demo {
 
     private void gcManaged() {
         step("3. GC-managed buffers: 2000 x 64 KiB (125 MiB, twice the limit), each dropped at once");
+        long before = NativeMemory.stats().count();
         for (int i = 0; i < 2000; i++) {
             NativeBuffer.allocateDirect(64 << 10).putLong(0, i);
         }
         snapshot("2000 allocated");
-        Ledger.awaitEmpty(10_000);
+        Ledger.awaitCount(before, 10_000);
         snapshot("after a GC");
         out.println("   when the limit was reached, the allocating thread freed what the GC had found unreachable");
         table.print(out);

@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * The {@code nativemem} command: {@code demo} (the default), {@code churn}, {@code stats},
- * {@code --help}. A bad command line prints one line and exits with status 2.
+ * {@code --help}. A bad command line prints one line and exits with status 2; a demo that does
+ * not end with an empty ledger exits with status 1.
  */
 public final class Main {
 
@@ -22,7 +23,11 @@ public final class Main {
         List<String> rest = args.length == 0 ? List.of() : Arrays.asList(args).subList(1, args.length);
         try {
             switch (command) {
-                case "demo" -> Demo.run(rest, out);
+                case "demo" -> {
+                    if (!Demo.run(rest, out)) {
+                        return 1;
+                    }
+                }
                 case "churn" -> Churn.run(rest, out);
                 case ChurnWorker.COMMAND -> ChurnWorker.run(rest, out);
                 case "stats" -> Info.stats(rest, out);

@@ -12,7 +12,8 @@ import jdk.jfr.StackTrace;
 @Name("io.nativemem.ReservationFailure")
 @Label("Native Memory Reservation Failure")
 @Category({"Java Application", "nativemem"})
-@Description("An allocation that failed with OutOfMemoryError: the limit left no room even after the GC")
+@Description("An allocation that failed with OutOfMemoryError: the limit left no room even after the GC, "
+        + "or libc had no memory for a reservation that fitted")
 @StackTrace(true)
 public final class ReservationFailureEvent extends Event {
 

@@ -1,0 +1,177 @@
+package io.nativemem.internal;
+
+import io.nativemem.testing.CapturedLog;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The reclaim queue on its own: private queues that no thread serves, real GCs, cleanups that
+ * count what they free instead of freeing memory.
+ */
+class ReclaimQueueTest {
+
+    /** Counts its runs in a shared tally; remembers how it was run. */
+    private static final class Counted extends Cleanup {
+        private final int id;
+        private final Tally tally;
+        volatile boolean byGc;
+
+        Counted(Object watched, ReclaimQueue queue, int id, Tally tally) {
+            super(watched, queue);
+            this.id = id;
+            this.tally = tally;
+        }
+
+        @Override
+        protected long free(boolean byGc) {
+            this.byGc = byGc;
+            tally.ran(id, byGc);
+            if (id < 0) {
+                throw new IllegalStateException("cleanup " + id + " fails on purpose");
+            }
+            return 100;
+        }
+    }
+
+    private static final class Tally {
+        final Set<Integer> ran = ConcurrentHashMap.newKeySet();
+        final AtomicInteger runs = new AtomicInteger();
+        final AtomicInteger twice = new AtomicInteger();
+        final AtomicInteger byGc = new AtomicInteger();
+
+        void ran(int id, boolean gc) {
+            runs.incrementAndGet();
+            if (!ran.add(id)) {
+                twice.incrementAndGet();
+            }
+            if (gc) {
+                byGc.incrementAndGet();
+            }
+        }
+    }
+
+    private static int drainUntil(ReclaimQueue queue, int expected) throws InterruptedException {
+        int drained = 0;
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (drained < expected && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(5);
+            drained += queue.drain();
+        }
+        return drained;
+    }
+
+    @Test
+    void onlyTheQueueHoldsItsCleanupsUntilTheGcHandsThemOverAndEachRunsOnce() throws Exception {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        Tally tally = new Tally();
+        for (int i = 0; i < 100; i++) {
+            new Counted(new Object(), queue, i, tally); // neither the cleanup nor its object is kept here
+        }
+        assertEquals(100, drainUntil(queue, 100), "every cleanup handed over: without the queue's list, "
+                + "the GC would have dropped the unreachable references silently");
+        assertEquals(100, tally.ran.size());
+        assertEquals(0, tally.twice.get());
+        assertEquals(100, tally.byGc.get());
+        System.gc();
+        assertEquals(0, queue.drain(), "nothing runs twice");
+    }
+
+    @Test
+    void aCleanupRunExplicitlyIsNeverRunByTheGc() throws Exception {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        Tally tally = new Tally();
+        Object watched = new Object();
+        Counted cleanup = new Counted(watched, queue, 1, tally);
+        assertTrue(cleanup.runExplicitly());
+        assertFalse(cleanup.runExplicitly());
+        assertTrue(cleanup.isDone());
+        watched = null;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertEquals(0, queue.drain(), "cleared when run explicitly: the GC has nothing to hand over");
+        cleanup.enqueue(); // and if it were handed over anyway, it would not run again
+        assertEquals(0, queue.drain());
+        assertEquals(1, tally.runs.get());
+        assertFalse(cleanup.byGc);
+    }
+
+    @Test
+    void aSweepUnlinksTheCleanupsThatRanAndKeepsEveryOther() {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        Tally tally = new Tally();
+        List<Object> watched = new ArrayList<>();
+        List<Counted> cleanups = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            watched.add(new Object());
+            cleanups.add(new Counted(watched.get(i), queue, i, tally));
+        }
+        for (int i = 0; i < 10; i += 2) {
+            cleanups.get(i).runExplicitly();
+        }
+        assertEquals(10, queue.registered().size(), "running a cleanup does not unlink it at once");
+        queue.sweep();
+        assertEquals(List.of(cleanups.get(9), cleanups.get(7), cleanups.get(5), cleanups.get(3), cleanups.get(1)),
+                queue.registered());
+        cleanups.forEach(Cleanup::runExplicitly);
+        queue.sweep();
+        assertEquals(List.of(cleanups.get(9)), queue.registered(), "the head stays until a newer one replaces it");
+        assertEquals(10, tally.runs.get());
+    }
+
+    @Test
+    void registeringSweepsByItselfSoCleanupsThatRanDoNotPileUp() {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        Tally tally = new Tally();
+        Object watched = new Object();
+        for (int i = 0; i < 5000; i++) {
+            new Counted(watched, queue, i, tally).runExplicitly(); // as arenas that are closed at once
+        }
+        int left = queue.registered().size();
+        assertTrue(left <= 1024, "swept every 1024 registrations at least: " + left + " left of 5000");
+        assertEquals(5000, tally.runs.get());
+    }
+
+    @Test
+    void aCleanupThatThrowsIsLoggedAndTheOthersStillRun() {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        Tally tally = new Tally();
+        List<Object> watched = List.of(new Object(), new Object(), new Object());
+        List<Counted> cleanups = List.of(new Counted(watched.get(0), queue, 1, tally),
+                new Counted(watched.get(1), queue, -1, tally), new Counted(watched.get(2), queue, 2, tally));
+        cleanups.forEach(Cleanup::enqueue); // as the GC does
+        try (CapturedLog log = CapturedLog.ofRuntime()) {
+            assertEquals(2, queue.drain(), "the failed cleanup is not counted as freed");
+            assertEquals(List.of("ERROR: A native memory cleanup failed"), log.messages());
+        }
+        assertEquals(3, tally.runs.get());
+        assertTrue(cleanups.stream().allMatch(Cleanup::isDone));
+    }
+
+    @Test
+    void aGcSentinelIsHarvestedAfterTheGcAndNotCountedAsFreed() throws Exception {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        queue.watchForGc(7);
+        assertEquals(0, queue.harvestedEpoch());
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        int drained = 0;
+        while (queue.harvestedEpoch() != 7 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(5);
+            drained += queue.drain();
+        }
+        assertEquals(7, queue.harvestedEpoch());
+        assertEquals(0, drained);
+    }
+}
