@@ -26,9 +26,6 @@ import java.lang.ref.Reference;
  */
 final class DirectBlock implements BlockOwner {
 
-    /** The flag of every buffer that is not GC-managed: never closed. */
-    static final DirectBlock NEVER_CLOSED = new DirectBlock(null, null);
-
     private static final VarHandle CLOSED;
 
     static {

@@ -93,9 +93,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     private final ByteBuffer view;
     private final BlockOwner owner;
     /**
-     * The closed flag of a GC-managed block, checked before every access: its memory lives in a
-     * scope shared with other blocks ({@link DirectBlock}), which outlives its close. For every
-     * other buffer a flag that is never set.
+     * The GC-managed block whose closed flag is checked before every access: its memory lives in
+     * a scope shared with other blocks ({@link DirectBlock}), which outlives its close. Null for
+     * every other buffer, whose scope is its own: a null test costs one load fewer than a flag
+     * that is never set, which C2 does not hoist out of a loop of relative accesses
+     * ({@code getLong()} until the limit over 64 KiB of a shared arena: 7.8 us with the flag,
+     * 5.0 us with the null test, 4.9 us for a DirectByteBuffer).
      */
     private final DirectBlock gate;
     private final long alignment;
@@ -116,7 +119,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     NativeBuffer(MemorySegment segment, BlockOwner owner, long alignment, boolean viewed) {
         this.segment = segment;
         this.owner = owner;
-        this.gate = owner instanceof DirectBlock block ? block : DirectBlock.NEVER_CLOSED;
+        this.gate = owner instanceof DirectBlock block ? block : null;
         this.alignment = alignment;
         this.capacity = segment.byteSize();
         this.readOnly = segment.isReadOnly();
@@ -206,7 +209,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** {@return whether the memory is still allocated: {@code false} once it was freed} */
     public boolean isAlive() {
-        return !gate.isClosed() && segment.scope().isAlive();
+        return (gate == null || !gate.isClosed()) && segment.scope().isAlive();
     }
 
     /** {@return the native address of this buffer's first byte (index 0, not the position)} */
@@ -454,7 +457,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** Refuses an access to a GC-managed block that was closed (its scope may live on for a while). */
     private void checkOpen() {
-        if (gate.closed) {
+        DirectBlock g = gate;
+        if (g != null && g.closed) {
             throw refused(Errors.alreadyClosed());
         }
     }
