@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
 
 /**
  * The owner of one GC-managed block ({@link NativeBuffer#allocateDirect}), shared by the buffer
@@ -51,6 +52,9 @@ final class DirectBlock implements BlockOwner {
     private final MemorySegment block;
     /** The block in a scope of its own, for views handed out; created on demand. */
     private Exposed exposed; // guarded by this
+    /** The view of the first buffer, emptied by {@link #closeBuffer()}; set before the block is shared. */
+    private ByteBuffer guarded;
+    private boolean offered;
 
     /** The views handed out and their arena: apart, so that a block whose views nobody asks for stays small. */
     private record Exposed(Arena arena, MemorySegment block) {
@@ -93,8 +97,32 @@ final class DirectBlock implements BlockOwner {
                 exposed.arena().close(); // may throw if a downcall uses it: then nothing changed
             }
             CLOSED.setVolatile(this, true);
+            ByteBuffer view = guarded;
+            if (view != null) {
+                view.limit(0); // every later access of the first buffer fails the view's own checks
+            }
         }
         cohort.memberClosed();
+    }
+
+    /**
+     * Offers the view of a buffer of this block to be emptied when the block closes; only the
+     * first buffer's is taken (the one {@code allocateDirect} returns, made before the block is
+     * shared). That buffer may then skip the closed-flag check on every element access, which
+     * C2 does not hoist out of a loop of relative accesses (getLong() until the limit over
+     * 64 KiB: 7.8 us with the check, 5.3 us without, 4.9 us for a DirectByteBuffer); slices and
+     * duplicates keep the check.
+     *
+     * @return whether the view was taken
+     */
+    boolean guards(ByteBuffer view) {
+        if (view == null || guarded != null || offered) {
+            offered = true;
+            return false;
+        }
+        offered = true;
+        guarded = view;
+        return true;
     }
 
     /** {@return whether {@link #closeBuffer()} ran} */

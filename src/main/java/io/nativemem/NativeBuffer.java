@@ -101,6 +101,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * 5.0 us with the null test, 4.9 us for a DirectByteBuffer).
      */
     private final DirectBlock gate;
+    /** The GC-managed block of this buffer, or null: checked by every method that is not an element access. */
+    private final DirectBlock block;
     private final long alignment;
     private final long capacity;
     private final boolean readOnly;
@@ -119,12 +121,13 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     NativeBuffer(MemorySegment segment, BlockOwner owner, long alignment, boolean viewed) {
         this.segment = segment;
         this.owner = owner;
-        this.gate = owner instanceof DirectBlock block ? block : null;
+        this.block = owner instanceof DirectBlock b ? b : null;
         this.alignment = alignment;
         this.capacity = segment.byteSize();
         this.readOnly = segment.isReadOnly();
         this.limit = capacity;
         this.view = viewed ? segment.asByteBuffer().order(ByteOrder.BIG_ENDIAN) : null;
+        this.gate = block != null && !block.guards(view) ? block : null;
     }
 
     /** A buffer over the same memory that works as a buffer past 2 GiB does: for tests. */
@@ -209,7 +212,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** {@return whether the memory is still allocated: {@code false} once it was freed} */
     public boolean isAlive() {
-        return (gate == null || !gate.isClosed()) && segment.scope().isAlive();
+        return (block == null || !block.isClosed()) && segment.scope().isAlive();
     }
 
     /** {@return the native address of this buffer's first byte (index 0, not the position)} */
@@ -385,7 +388,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     /** Moves the limit, unchecked, pulling the position back under it. */
     private void setLimit(long newLimit) {
         if (view != null) {
-            view.limit((int) newLimit);
+            // A closed block's guarded view stays empty, whatever the cursor is asked to do.
+            view.limit(block != null && block.closed ? 0 : (int) newLimit);
         } else {
             limit = newLimit;
             position = Math.min(position, newLimit);
@@ -432,6 +436,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** The position, advanced by the caller, for a relative read of {@code size} bytes. */
     private long nextGetIndex(long size) {
+        checkOpen();
         long p = position();
         if (limit() - p < size) {
             throw new BufferUnderflowException();
@@ -441,6 +446,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** The position, advanced by the caller, for a relative write of {@code size} bytes. */
     private long nextPutIndex(long size) {
+        checkOpen();
         checkWritable();
         long p = position();
         if (limit() - p < size) {
@@ -457,10 +463,28 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** Refuses an access to a GC-managed block that was closed (its scope may live on for a while). */
     private void checkOpen() {
+        DirectBlock b = block;
+        if (b != null && b.closed) {
+            throw refused(Errors.alreadyClosed());
+        }
+    }
+
+    /**
+     * {@link #checkOpen()} for the element accessors: skipped for the buffer whose view its
+     * block empties when it closes ({@link DirectBlock#guards}); its accesses then fail the
+     * view's own checks, and {@link #closedOr} says why.
+     */
+    private void checkGate() {
         DirectBlock g = gate;
         if (g != null && g.closed) {
             throw refused(Errors.alreadyClosed());
         }
+    }
+
+    /** The exception to throw for a bounds failure: the closed block's, if that is the cause. */
+    private RuntimeException closedOr(RuntimeException e) {
+        DirectBlock b = block;
+        return b != null && b.isClosed() ? refused(Errors.alreadyClosed()) : e;
     }
 
     /** Explains an access the segment's scope refused: which memory was freed, which threads. */
@@ -481,12 +505,14 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- byte --------------------------------------------------------------------------------
     /** {@return the byte at the position, which then advances by 1} */
     public byte get() {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 return view.get();
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Byte.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextGetIndex(Byte.BYTES);
@@ -505,12 +531,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit)}
      */
     public byte get(long index) {
-        checkOpen();
+        checkGate();
         try {
             long i = checkIndex(index, Byte.BYTES);
             return segment.get(BYTE, i);
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Byte.BYTES);
+            throw closedOr(outOfBounds(index, Byte.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -523,13 +549,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer put(byte value) {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 view.put(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Byte.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextPutIndex(Byte.BYTES);
@@ -550,7 +578,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer put(long index, byte value) {
-        checkOpen();
+        checkGate();
         try {
             if (view != null) {
                 view.put(narrow(index), value);
@@ -560,7 +588,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 segment.set(BYTE, i, value);
             }
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Byte.BYTES);
+            throw closedOr(outOfBounds(index, Byte.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -570,12 +598,14 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- short -------------------------------------------------------------------------------
     /** {@return the short at the position, which then advances by 2} */
     public short getShort() {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 return view.getShort();
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Short.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextGetIndex(Short.BYTES);
@@ -594,12 +624,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 2]}
      */
     public short getShort(long index) {
-        checkOpen();
+        checkGate();
         try {
             long i = checkIndex(index, Short.BYTES);
             return bigEndian ? segment.get(SHORT_BE, i) : segment.get(SHORT_LE, i);
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Short.BYTES);
+            throw closedOr(outOfBounds(index, Short.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -612,13 +642,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putShort(short value) {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 view.putShort(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Short.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextPutIndex(Short.BYTES);
@@ -643,7 +675,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putShort(long index, short value) {
-        checkOpen();
+        checkGate();
         try {
             if (view != null) {
                 view.putShort(narrow(index), value);
@@ -657,7 +689,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 }
             }
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Short.BYTES);
+            throw closedOr(outOfBounds(index, Short.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -667,12 +699,14 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- char --------------------------------------------------------------------------------
     /** {@return the char at the position, which then advances by 2} */
     public char getChar() {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 return view.getChar();
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Character.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextGetIndex(Character.BYTES);
@@ -691,12 +725,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 2]}
      */
     public char getChar(long index) {
-        checkOpen();
+        checkGate();
         try {
             long i = checkIndex(index, Character.BYTES);
             return bigEndian ? segment.get(CHAR_BE, i) : segment.get(CHAR_LE, i);
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Character.BYTES);
+            throw closedOr(outOfBounds(index, Character.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -709,13 +743,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putChar(char value) {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 view.putChar(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Character.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextPutIndex(Character.BYTES);
@@ -740,7 +776,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putChar(long index, char value) {
-        checkOpen();
+        checkGate();
         try {
             if (view != null) {
                 view.putChar(narrow(index), value);
@@ -754,7 +790,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 }
             }
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Character.BYTES);
+            throw closedOr(outOfBounds(index, Character.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -764,12 +800,14 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- int ---------------------------------------------------------------------------------
     /** {@return the int at the position, which then advances by 4} */
     public int getInt() {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 return view.getInt();
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Integer.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextGetIndex(Integer.BYTES);
@@ -788,12 +826,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 4]}
      */
     public int getInt(long index) {
-        checkOpen();
+        checkGate();
         try {
             long i = checkIndex(index, Integer.BYTES);
             return bigEndian ? segment.get(INT_BE, i) : segment.get(INT_LE, i);
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Integer.BYTES);
+            throw closedOr(outOfBounds(index, Integer.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -806,13 +844,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putInt(int value) {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 view.putInt(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Integer.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextPutIndex(Integer.BYTES);
@@ -837,7 +877,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putInt(long index, int value) {
-        checkOpen();
+        checkGate();
         try {
             if (view != null) {
                 view.putInt(narrow(index), value);
@@ -851,7 +891,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 }
             }
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Integer.BYTES);
+            throw closedOr(outOfBounds(index, Integer.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -861,12 +901,14 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- long --------------------------------------------------------------------------------
     /** {@return the long at the position, which then advances by 8} */
     public long getLong() {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 return view.getLong();
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Long.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextGetIndex(Long.BYTES);
@@ -885,12 +927,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 8]}
      */
     public long getLong(long index) {
-        checkOpen();
+        checkGate();
         try {
             long i = checkIndex(index, Long.BYTES);
             return bigEndian ? segment.get(LONG_BE, i) : segment.get(LONG_LE, i);
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Long.BYTES);
+            throw closedOr(outOfBounds(index, Long.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -903,13 +945,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putLong(long value) {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 view.putLong(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Long.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextPutIndex(Long.BYTES);
@@ -934,7 +978,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putLong(long index, long value) {
-        checkOpen();
+        checkGate();
         try {
             if (view != null) {
                 view.putLong(narrow(index), value);
@@ -948,7 +992,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 }
             }
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Long.BYTES);
+            throw closedOr(outOfBounds(index, Long.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -958,12 +1002,14 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- float -------------------------------------------------------------------------------
     /** {@return the float at the position, which then advances by 4} */
     public float getFloat() {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 return view.getFloat();
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Float.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextGetIndex(Float.BYTES);
@@ -982,12 +1028,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 4]}
      */
     public float getFloat(long index) {
-        checkOpen();
+        checkGate();
         try {
             long i = checkIndex(index, Float.BYTES);
             return bigEndian ? segment.get(FLOAT_BE, i) : segment.get(FLOAT_LE, i);
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Float.BYTES);
+            throw closedOr(outOfBounds(index, Float.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -1000,13 +1046,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putFloat(float value) {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 view.putFloat(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Float.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextPutIndex(Float.BYTES);
@@ -1031,7 +1079,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putFloat(long index, float value) {
-        checkOpen();
+        checkGate();
         try {
             if (view != null) {
                 view.putFloat(narrow(index), value);
@@ -1045,7 +1093,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 }
             }
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Float.BYTES);
+            throw closedOr(outOfBounds(index, Float.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -1055,12 +1103,14 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- double ------------------------------------------------------------------------------
     /** {@return the double at the position, which then advances by 8} */
     public double getDouble() {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 return view.getDouble();
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Double.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextGetIndex(Double.BYTES);
@@ -1079,12 +1129,12 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 8]}
      */
     public double getDouble(long index) {
-        checkOpen();
+        checkGate();
         try {
             long i = checkIndex(index, Double.BYTES);
             return bigEndian ? segment.get(DOUBLE_BE, i) : segment.get(DOUBLE_LE, i);
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Double.BYTES);
+            throw closedOr(outOfBounds(index, Double.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -1097,13 +1147,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putDouble(double value) {
-        checkOpen();
+        checkGate();
         if (view != null) {
             try {
                 view.putDouble(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
                 throw refused(e, Double.BYTES);
+            } catch (BufferUnderflowException | BufferOverflowException e) {
+                throw closedOr(e);
             }
         }
         long i = nextPutIndex(Double.BYTES);
@@ -1128,7 +1180,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putDouble(long index, double value) {
-        checkOpen();
+        checkGate();
         try {
             if (view != null) {
                 view.putDouble(narrow(index), value);
@@ -1142,7 +1194,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 }
             }
         } catch (IndexOutOfBoundsException e) {
-            throw outOfBounds(index, Double.BYTES);
+            throw closedOr(outOfBounds(index, Double.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
         }
@@ -1355,6 +1407,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     }
 
     private void checkRange(long index, int length) {
+        checkOpen();
         long limit = limit();
         if (index < 0 || length < 0 || length > limit - index) {
             throw Errors.outOfBounds("Index", index, length, limit);

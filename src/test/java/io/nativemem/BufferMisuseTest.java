@@ -103,8 +103,10 @@ class BufferMisuseTest {
         IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> accessor.call().at(buffer, index));
         assertTrue(e.getMessage().contains("index=" + index), e.getMessage());
         assertEquals(3, buffer.position());
-        assertEquals(before.count(), NativeMemory.stats().count());
-        assertEquals(before.totalCapacity(), NativeMemory.stats().totalCapacity());
+        // Nothing allocated; closed GC-managed blocks of earlier tests may be freed meanwhile
+        // (their cohort is freed when it can be), so the ledger may only go down.
+        assertTrue(NativeMemory.stats().count() <= before.count());
+        assertTrue(NativeMemory.stats().totalCapacity() <= before.totalCapacity());
     }
 
     @ParameterizedTest(name = "{0} at the last index that fits")
@@ -136,7 +138,20 @@ class BufferMisuseTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> accessor.call().at(view, 8));
         assertTrue(e.getMessage().contains("GC-managed buffer was closed"), e.getMessage());
         assertEquals(8, view.position(), "the cursor did not move");
-        assertEquals(before.count(), NativeMemory.stats().count());
+        assertTrue(NativeMemory.stats().count() <= before.count(), "nothing allocated");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("everything")
+    void afterCloseTheBufferItselfRefusesEveryAccess(Accessor accessor) {
+        // The buffer allocateDirect returns skips the closed-flag check: its view is emptied
+        // by close(), and the failure must still read as a closed buffer, not as a bounds error.
+        NativeBuffer buffer = NativeBuffer.allocateDirect(CAPACITY).position(8);
+        buffer.close();
+        buffer.clear(); // the cursor cannot bring a closed buffer's bytes back
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> accessor.call().at(buffer, 8));
+        assertTrue(e.getMessage().contains("GC-managed buffer was closed"), e.getMessage());
+        assertEquals(0, buffer.remaining(), "a closed buffer has no bytes to offer");
     }
 
     @ParameterizedTest(name = "{0}")

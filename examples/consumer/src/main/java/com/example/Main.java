@@ -36,11 +36,24 @@ public final class Main {
             direct.putLong(0, 42);
             check(direct.getLong(0) == 42, "GC-managed buffer round trip");
             direct.close();
+            // A closed buffer's memory returns to the limit when its cohort is freed, a moment later.
             MemoryStats stats = NativeMemory.stats();
+            for (int i = 0; i < 1000 && stats.count() != 0; i++) {
+                sleep(10);
+                stats = NativeMemory.stats();
+            }
             check(stats.count() == 0 && stats.totalCapacity() == 0, "everything freed: " + stats);
             System.out.println("consumer OK: " + stats);
         } finally {
             Files.deleteIfExists(file);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -83,6 +83,9 @@ class CountersTest {
             arena.allocateBuffer(200);
         }
         NativeBuffer.allocateDirect(300).close();
+        // A closed GC-managed buffer of 64 KiB or less is freed when its cohort's scope is closed.
+        LedgerBalance.await(() -> Counters.read(registry).freedExplicitly == before.freedExplicitly + 3,
+                () -> "freed explicitly: " + Counters.read(registry).freedExplicitly);
         Counters after = Counters.read(registry);
 
         assertEquals(Counters.of(NativeMemory.stats()), after);

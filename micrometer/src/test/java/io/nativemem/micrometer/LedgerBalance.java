@@ -44,4 +44,23 @@ final class LedgerBalance implements AfterAllCallback {
             }
         }
     }
+
+    /**
+     * Waits until {@code condition} holds, for at most 10 s: a closed GC-managed buffer of 64 KiB
+     * or less returns its memory when its cohort's scope is closed, a little after close().
+     */
+    static void await(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(what.get());
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail("interrupted");
+            }
+        }
+    }
 }
