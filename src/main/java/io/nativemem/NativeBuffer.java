@@ -45,11 +45,12 @@ import java.util.Objects;
  * {@link #asReadOnlyBuffer()}, {@link #segment()}, {@link #asByteBuffer()}) share the memory and
  * keep it alive. A buffer is not safe for concurrent use of its cursor by several threads.
  *
- * @apiNote Every accessor costs what the same access through a {@code DirectByteBuffer} or a
- *     {@code MemorySegment} costs once JIT-compiled: each one is a bounds check that the compiler
- *     recognises (so it hoists it out of a loop), then one access to the segment with a constant
- *     layout per byte order. Unlike {@code ByteBuffer}, views keep the byte order of the buffer
- *     they come from.
+ * @apiNote Every accessor costs what the same loop over a {@code DirectByteBuffer} or a
+ *     {@code MemorySegment} costs once JIT-compiled ({@code jmh/run access} measures each): under
+ *     2 GiB the cursor and every write are those of a {@code DirectByteBuffer} view of the block,
+ *     and absolute reads go through the segment with a {@code long} range check, which C2 hoists
+ *     from {@code int} and {@code long} loops alike; past 2 GiB everything goes through the
+ *     segment. Unlike {@code ByteBuffer}, views keep the byte order of the buffer they come from.
  */
 public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuffer> permits MappedNativeBuffer {
 
@@ -92,15 +93,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     private final ByteBuffer view;
     private final BlockOwner owner;
-    /**
-     * The GC-managed block whose closed flag is checked before every access: its memory lives in
-     * a scope shared with other blocks ({@link DirectBlock}), which outlives its close. Null for
-     * every other buffer, whose scope is its own: a null test costs one load fewer than a flag
-     * that is never set, which C2 does not hoist out of a loop of relative accesses
-     * ({@code getLong()} until the limit over 64 KiB of a shared arena: 7.8 us with the flag,
-     * 5.0 us with the null test, 4.9 us for a DirectByteBuffer).
-     */
-    private final DirectBlock gate;
     /** The GC-managed block of this buffer, or null: checked by every method that is not an element access. */
     private final DirectBlock block;
     private final long alignment;
@@ -127,12 +119,14 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         this.readOnly = segment.isReadOnly();
         this.limit = capacity;
         this.view = viewed ? segment.asByteBuffer().order(ByteOrder.BIG_ENDIAN) : null;
-        this.gate = block != null && !block.guards(view) ? block : null;
+        if (block != null) {
+            block.guards(view);
+        }
     }
 
     /** A buffer over the same memory that works as a buffer past 2 GiB does: for tests. */
     NativeBuffer withoutView() {
-        return copyCursorTo(new NativeBuffer(segment, owner, alignment, false));
+        return copyCursorTo(new NativeBuffer(owner.exposedSegment(segment), owner, alignment, false));
     }
 
     /**
@@ -174,11 +168,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      *
      * <p>What it guarantees, once it returns:
      * <ul>
-     *   <li>Every access through this buffer, its slices and duplicates throws
-     *       {@link IllegalStateException}, on this thread and on any thread whose access happens
-     *       after this call (it started, joined, or synchronized with this thread after it).</li>
-     *   <li>Every {@link #segment()} and {@link #asByteBuffer()} view of it is dead on every
-     *       thread, as the segments of a closed JDK shared arena are.</li>
+     *   <li>Every access through this buffer throws {@link IllegalStateException}, on this
+     *       thread and on any thread whose access happens after this call (it started, joined,
+     *       or synchronized with this thread after it). The
+     *       buffer {@code allocateDirect} returned then has a limit and a position of 0, which no
+     *       cursor method can move: it has no bytes left to offer.</li>
+     *   <li>Every slice, duplicate, {@link #segment()} and {@link #asByteBuffer()} view of it is
+     *       dead on every thread, as the segments of a closed JDK shared arena are: they live in
+     *       a scope of the block's own, made the first time one is asked for, whose close is one
+     *       handshake with every thread (tens of microseconds) that only such blocks pay.</li>
      *   <li>No access ever touches freed memory. A thread that races with this call without any
      *       synchronization, in particular a loop already running on another thread (the JIT
      *       checks the closed flag once for the whole loop, as it does a JDK scope), may go on
@@ -469,18 +467,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         }
     }
 
-    /**
-     * {@link #checkOpen()} for the element accessors: skipped for the buffer whose view its
-     * block empties when it closes ({@link DirectBlock#guards}); its accesses then fail the
-     * view's own checks, and {@link #closedOr} says why.
-     */
-    private void checkGate() {
-        DirectBlock g = gate;
-        if (g != null && g.closed) {
-            throw refused(Errors.alreadyClosed());
-        }
-    }
-
     /** The exception to throw for a bounds failure: the closed block's, if that is the cause. */
     private RuntimeException closedOr(RuntimeException e) {
         DirectBlock b = block;
@@ -505,7 +491,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- byte --------------------------------------------------------------------------------
     /** {@return the byte at the position, which then advances by 1} */
     public byte get() {
-        checkGate();
         if (view != null) {
             try {
                 return view.get();
@@ -531,7 +516,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit)}
      */
     public byte get(long index) {
-        checkGate();
         try {
             long i = checkIndex(index, Byte.BYTES);
             return segment.get(BYTE, i);
@@ -549,7 +533,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer put(byte value) {
-        checkGate();
         if (view != null) {
             try {
                 view.put(value);
@@ -578,7 +561,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer put(long index, byte value) {
-        checkGate();
         try {
             if (view != null) {
                 view.put(narrow(index), value);
@@ -598,7 +580,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- short -------------------------------------------------------------------------------
     /** {@return the short at the position, which then advances by 2} */
     public short getShort() {
-        checkGate();
         if (view != null) {
             try {
                 return view.getShort();
@@ -624,7 +605,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 2]}
      */
     public short getShort(long index) {
-        checkGate();
         try {
             long i = checkIndex(index, Short.BYTES);
             return bigEndian ? segment.get(SHORT_BE, i) : segment.get(SHORT_LE, i);
@@ -642,7 +622,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putShort(short value) {
-        checkGate();
         if (view != null) {
             try {
                 view.putShort(value);
@@ -675,7 +654,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putShort(long index, short value) {
-        checkGate();
         try {
             if (view != null) {
                 view.putShort(narrow(index), value);
@@ -699,7 +677,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- char --------------------------------------------------------------------------------
     /** {@return the char at the position, which then advances by 2} */
     public char getChar() {
-        checkGate();
         if (view != null) {
             try {
                 return view.getChar();
@@ -725,7 +702,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 2]}
      */
     public char getChar(long index) {
-        checkGate();
         try {
             long i = checkIndex(index, Character.BYTES);
             return bigEndian ? segment.get(CHAR_BE, i) : segment.get(CHAR_LE, i);
@@ -743,7 +719,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putChar(char value) {
-        checkGate();
         if (view != null) {
             try {
                 view.putChar(value);
@@ -776,7 +751,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putChar(long index, char value) {
-        checkGate();
         try {
             if (view != null) {
                 view.putChar(narrow(index), value);
@@ -800,7 +774,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- int ---------------------------------------------------------------------------------
     /** {@return the int at the position, which then advances by 4} */
     public int getInt() {
-        checkGate();
         if (view != null) {
             try {
                 return view.getInt();
@@ -826,7 +799,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 4]}
      */
     public int getInt(long index) {
-        checkGate();
         try {
             long i = checkIndex(index, Integer.BYTES);
             return bigEndian ? segment.get(INT_BE, i) : segment.get(INT_LE, i);
@@ -844,7 +816,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putInt(int value) {
-        checkGate();
         if (view != null) {
             try {
                 view.putInt(value);
@@ -877,7 +848,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putInt(long index, int value) {
-        checkGate();
         try {
             if (view != null) {
                 view.putInt(narrow(index), value);
@@ -901,7 +871,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- long --------------------------------------------------------------------------------
     /** {@return the long at the position, which then advances by 8} */
     public long getLong() {
-        checkGate();
         if (view != null) {
             try {
                 return view.getLong();
@@ -927,7 +896,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 8]}
      */
     public long getLong(long index) {
-        checkGate();
         try {
             long i = checkIndex(index, Long.BYTES);
             return bigEndian ? segment.get(LONG_BE, i) : segment.get(LONG_LE, i);
@@ -945,7 +913,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putLong(long value) {
-        checkGate();
         if (view != null) {
             try {
                 view.putLong(value);
@@ -978,7 +945,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putLong(long index, long value) {
-        checkGate();
         try {
             if (view != null) {
                 view.putLong(narrow(index), value);
@@ -1002,7 +968,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- float -------------------------------------------------------------------------------
     /** {@return the float at the position, which then advances by 4} */
     public float getFloat() {
-        checkGate();
         if (view != null) {
             try {
                 return view.getFloat();
@@ -1028,7 +993,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 4]}
      */
     public float getFloat(long index) {
-        checkGate();
         try {
             long i = checkIndex(index, Float.BYTES);
             return bigEndian ? segment.get(FLOAT_BE, i) : segment.get(FLOAT_LE, i);
@@ -1046,7 +1010,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putFloat(float value) {
-        checkGate();
         if (view != null) {
             try {
                 view.putFloat(value);
@@ -1079,7 +1042,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putFloat(long index, float value) {
-        checkGate();
         try {
             if (view != null) {
                 view.putFloat(narrow(index), value);
@@ -1103,7 +1065,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- double ------------------------------------------------------------------------------
     /** {@return the double at the position, which then advances by 8} */
     public double getDouble() {
-        checkGate();
         if (view != null) {
             try {
                 return view.getDouble();
@@ -1129,7 +1090,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param index in {@code [0, limit - 8]}
      */
     public double getDouble(long index) {
-        checkGate();
         try {
             long i = checkIndex(index, Double.BYTES);
             return bigEndian ? segment.get(DOUBLE_BE, i) : segment.get(DOUBLE_LE, i);
@@ -1147,7 +1107,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putDouble(double value) {
-        checkGate();
         if (view != null) {
             try {
                 view.putDouble(value);
@@ -1180,7 +1139,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putDouble(long index, double value) {
-        checkGate();
         try {
             if (view != null) {
                 view.putDouble(narrow(index), value);
@@ -1631,7 +1589,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         if (index < 0 || length < 0 || length > limit - index) {
             throw Errors.outOfBounds("Slice", index, length, limit);
         }
-        NativeBuffer slice = new NativeBuffer(segment.asSlice(index, length), owner,
+        NativeBuffer slice = new NativeBuffer(owner.exposedSegment(segment.asSlice(index, length)), owner,
                 index == 0 ? alignment : Math.min(alignment, Long.lowestOneBit(index)));
         return slice.order(order());
     }
@@ -1642,7 +1600,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return the view
      */
     public NativeBuffer duplicate() {
-        return copyCursorTo(new NativeBuffer(segment, owner, alignment));
+        return copyCursorTo(new NativeBuffer(owner.exposedSegment(segment), owner, alignment));
     }
 
     /**
@@ -1652,7 +1610,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return the view
      */
     public NativeBuffer asReadOnlyBuffer() {
-        return copyCursorTo(new NativeBuffer(segment.asReadOnly(), owner, alignment));
+        return copyCursorTo(new NativeBuffer(owner.exposedSegment(segment.asReadOnly()), owner, alignment));
     }
 
     NativeBuffer copyCursorTo(NativeBuffer copy) {
