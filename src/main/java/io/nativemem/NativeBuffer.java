@@ -397,7 +397,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- the checks -------------------------------------------------------------------------
     //
     // Bounds are checked where C2 recognises a range check and hoists it out of a loop: by the
-    // view's own int checks, or by Objects.checkIndex on longs for a buffer without a view. A
+    // view's own int checks (cursor and writes), or by Objects.checkIndex on longs (absolute
+    // reads, and everything past 2 GiB). A
     // hand-written `index < 0 || size > limit - index` is an ordinary branch that stays in the
     // loop and keeps it from being unrolled or vectorised: that made the first generation
     // 5-18x slower than DirectByteBuffer. The catch blocks cost nothing until they run: they
@@ -462,12 +463,16 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     /** Refuses an access to a GC-managed block that was closed (its scope may live on for a while). */
     private void checkOpen() {
         DirectBlock b = block;
-        if (b != null && b.closed) {
+        if (b != null && b.closed) { // plain read: C2 may hoist it, as it does a scope check
             throw refused(Errors.alreadyClosed());
         }
     }
 
-    /** The exception to throw for a bounds failure: the closed block's, if that is the cause. */
+    /**
+     * The exception to throw for a bounds failure: the closed block's, if that is the cause. The
+     * flag is read with acquire semantics here: a close on another thread emptied the view after
+     * setting it, so having seen the empty view, this read sees the flag.
+     */
     private RuntimeException closedOr(RuntimeException e) {
         DirectBlock b = block;
         return b != null && b.isClosed() ? refused(Errors.alreadyClosed()) : e;
