@@ -3,6 +3,7 @@ package io.nativemem;
 import io.nativemem.internal.Cohort;
 import io.nativemem.internal.Errors;
 import io.nativemem.internal.Faults;
+import io.nativemem.internal.Ledger;
 import io.nativemem.internal.NativeBlocks;
 
 import java.lang.foreign.Arena;
@@ -65,11 +66,17 @@ final class DirectBlock implements BlockOwner {
         this.block = block;
     }
 
+    /** A GC-managed block charged to the process-wide ledger, in a buffer. */
     static NativeBuffer allocate(long capacity, long alignment) {
-        long address = NativeBlocks.allocate(capacity, alignment);
+        return allocate(Ledger.global(), capacity, alignment);
+    }
+
+    /** A GC-managed block charged to {@code ledger}, in a buffer. */
+    static NativeBuffer allocate(Ledger ledger, long capacity, long alignment) {
+        long address = NativeBlocks.allocate(ledger, capacity, alignment);
         Cohort cohort = null;
         try {
-            cohort = Cohort.admit(address, capacity);
+            cohort = Cohort.admit(ledger, address, capacity);
             MemorySegment segment = cohort.segment(address, capacity);
             Faults.check(Faults.Point.WRAP);
             return new NativeBuffer(segment, new DirectBlock(cohort, segment),
@@ -78,7 +85,7 @@ final class DirectBlock implements BlockOwner {
             if (cohort != null) {
                 cohort.abandon(address);
             }
-            NativeBlocks.discard(address, capacity);
+            NativeBlocks.discard(ledger, address, capacity);
             throw t;
         }
     }

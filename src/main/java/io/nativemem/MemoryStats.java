@@ -1,6 +1,6 @@
 package io.nativemem;
 
-import io.nativemem.internal.Reservations;
+import io.nativemem.internal.Ledger;
 
 import java.util.Locale;
 
@@ -14,13 +14,13 @@ import java.util.Locale;
  */
 public final class MemoryStats {
 
-    private final Reservations.Snapshot snapshot;
+    private final Ledger.Snapshot snapshot;
 
-    private MemoryStats(Reservations.Snapshot snapshot) {
+    private MemoryStats(Ledger.Snapshot snapshot) {
         this.snapshot = snapshot;
     }
 
-    static MemoryStats of(Reservations.Snapshot snapshot) {
+    static MemoryStats of(Ledger.Snapshot snapshot) {
         return new MemoryStats(snapshot);
     }
 
@@ -91,7 +91,7 @@ public final class MemoryStats {
     }
 
     /**
-     * Reservations that did not fit at once and took the GC-assisted slow path.
+     * Ledger that did not fit at once and took the GC-assisted slow path.
      *
      * @return reservations that did not fit at once and took the GC-assisted slow path
      */

@@ -5,6 +5,7 @@ import io.nativemem.internal.BlockList;
 import io.nativemem.internal.Errors;
 import io.nativemem.internal.Faults;
 import io.nativemem.internal.FileMapper;
+import io.nativemem.internal.Ledger;
 import io.nativemem.internal.NativeBlocks;
 
 import java.io.IOException;
@@ -39,29 +40,37 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
     }
 
     private final Kind kind;
+    private final Ledger ledger;
     private final Arena scopeArena;
     private final BlockList blocks;
     private final ArenaCleanup cleanup;
     private final Thread owner;
 
-    private NativeArenaImpl(Kind kind, Arena scopeArena) {
+    private NativeArenaImpl(Kind kind, Ledger ledger, Arena scopeArena) {
         this.kind = kind;
+        this.ledger = ledger;
         this.scopeArena = scopeArena;
-        this.blocks = kind == Kind.CONFINED ? BlockList.confined() : BlockList.concurrent();
+        this.blocks = kind == Kind.CONFINED ? BlockList.confined(ledger) : BlockList.concurrent(ledger);
         this.owner = kind == Kind.CONFINED ? Thread.currentThread() : null;
         this.cleanup = new ArenaCleanup(scopeArena.scope(), blocks, kind.label, kind != Kind.AUTO);
     }
 
+    /** An arena of this kind whose blocks are charged to the process-wide ledger. */
     static NativeArena create(Kind kind) {
+        return create(kind, Ledger.global());
+    }
+
+    /** An arena of this kind whose blocks are charged to {@code ledger} (tests give one of their own). */
+    static NativeArena create(Kind kind, Ledger ledger) {
         Arena scope = kind == Kind.CONFINED ? Arena.ofConfined() : Arena.ofShared();
-        return new NativeArenaImpl(kind, scope);
+        return new NativeArenaImpl(kind, ledger, scope);
     }
 
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
         NativeBlocks.validate(byteSize, byteAlignment);
         checkUsable();
-        long address = NativeBlocks.allocate(byteSize, byteAlignment);
+        long address = NativeBlocks.allocate(ledger, byteSize, byteAlignment);
         boolean owned = false;
         try {
             MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(byteSize, scopeArena, null);
@@ -73,7 +82,7 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
             return segment;
         } finally {
             if (!owned) {
-                NativeBlocks.discard(address, byteSize);
+                NativeBlocks.discard(ledger, address, byteSize);
             }
         }
     }

@@ -1,6 +1,6 @@
 package io.nativemem;
 
-import io.nativemem.internal.Reservations;
+import io.nativemem.internal.Ledger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -12,7 +12,7 @@ class MemoryStatsTest {
 
     @Test
     void toStringGivesSizesAndDurationsInUnitsAndTheExactBytes() {
-        MemoryStats stats = MemoryStats.of(new Reservations.Snapshot(3, 1_572_864, 1_572_864, 64L << 20, 3L << 30,
+        MemoryStats stats = MemoryStats.of(new Ledger.Snapshot(3, 1_572_864, 1_572_864, 64L << 20, 3L << 30,
                 12, 40, 2, 24_372_421_702L, 1, 7, 1, 8_389_608));
         assertEquals("MemoryStats[count=3 reserved=1.5 MiB (1572864 B) capacity=1.5 MiB (1572864 B)"
                 + " max=64.0 MiB (67108864 B) peak=3.0 GiB (3221225472 B) freedByGc=12 freedExplicitly=40"
@@ -22,7 +22,7 @@ class MemoryStatsTest {
 
     @Test
     void anEmptyLedgerReadsAsZeros() {
-        MemoryStats stats = MemoryStats.of(new Reservations.Snapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        MemoryStats stats = MemoryStats.of(new Ledger.Snapshot(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         assertEquals("MemoryStats[count=0 reserved=0 B capacity=0 B max=0 B peak=0 B freedByGc=0 freedExplicitly=0"
                 + " waitedReservations=0 waited=0 s failedReservations=0 gcRequests=0 mappedCount=0 mappedMemory=0 B]",
                 stats.toString());

@@ -18,7 +18,7 @@ public final class ArenaCleanup extends Cleanup {
      * @param explicit whether the arena was meant to be closed: freeing it by the GC is then a leak
      */
     public ArenaCleanup(Object scope, BlockList blocks, String kind, boolean explicit) {
-        super(scope, ReclaimQueue.global());
+        super(scope, blocks.ledger().reclaimQueue());
         this.blocks = blocks;
         this.kind = kind;
         this.explicit = explicit;

@@ -18,6 +18,7 @@ public final class BlockList {
 
     private static final int FIELDS = 3;
 
+    private final Ledger ledger;
     private final boolean concurrent;
     // (address, size, span) triples; span is 0 for a malloc'ed block, and for a mapping the
     // length to munmap (size is then the length it exposes).
@@ -27,18 +28,24 @@ public final class BlockList {
     private long bytes;
     private boolean freed;
 
-    private BlockList(boolean concurrent) {
+    private BlockList(Ledger ledger, boolean concurrent) {
+        this.ledger = ledger;
         this.concurrent = concurrent;
     }
 
-    /** A list for an arena whose one owner thread allocates and closes. */
-    public static BlockList confined() {
-        return new BlockList(false);
+    /** A list, of blocks reserved in {@code ledger}, for an arena whose one owner thread allocates and closes. */
+    public static BlockList confined(Ledger ledger) {
+        return new BlockList(ledger, false);
     }
 
-    /** A list for an arena that any thread may allocate from and close. */
-    public static BlockList concurrent() {
-        return new BlockList(true);
+    /** A list, of blocks reserved in {@code ledger}, for an arena that any thread may allocate from and close. */
+    public static BlockList concurrent(Ledger ledger) {
+        return new BlockList(ledger, true);
+    }
+
+    /** The ledger the blocks are reserved in. */
+    public Ledger ledger() {
+        return ledger;
     }
 
     /**
@@ -142,7 +149,6 @@ public final class BlockList {
                 }
             }
         }
-        Reservations ledger = Ledger.global();
         ledger.release(total, 0, heapBlocks);
         if (byGc) {
             ledger.recordFreedByGc(heapBlocks);

@@ -57,7 +57,7 @@ public final class BufferPools {
                 Thread.sleep(WATCH_MILLIS);
             }
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-            Reservations ledger = Ledger.global();
+            Ledger ledger = Ledger.global();
             register(server, new Pool("native", () -> ledger.snapshot(0, 0).count(),
                     () -> ledger.snapshot(0, 0).totalCapacity(), () -> ledger.snapshot(0, 0).reservedMemory()));
             register(server, new Pool("mapped", FileMapper::mappedCount, FileMapper::mappedBytes, FileMapper::mappedBytes));

@@ -59,24 +59,25 @@ public final class Cohort {
     private final Members members;
     private final long serial;
 
-    private Cohort(int slots, long serial) {
+    private Cohort(Ledger ledger, int slots, long serial) {
         this.serial = serial;
         this.arena = Arena.ofShared();
-        this.members = new Members(arena.scope(), slots);
+        this.members = new Members(arena.scope(), ledger, slots);
     }
 
     /** The bytes one cohort may hold: 2 MiB or 1/32 of the limit, whichever is smaller. */
-    static long maxBytes() {
-        return Math.min(MAX_BYTES, Ledger.global().limit() / 32);
+    static long maxBytes(Ledger ledger) {
+        return Math.min(MAX_BYTES, ledger.limit() / 32);
     }
 
     /**
      * Admits a block, just allocated, into the current cohort (or a cohort of its own, when it is
      * large). The caller must {@link #abandon} it if it cannot hand it out.
      */
-    public static Cohort admit(long address, long size) {
-        if (size > SOLO_ABOVE || size > maxBytes()) {
-            Cohort solo = new Cohort(1, -1);
+    public static Cohort admit(Ledger ledger, long address, long size) {
+        long maxBytes = maxBytes(ledger);
+        if (size > SOLO_ABOVE || size > maxBytes) {
+            Cohort solo = new Cohort(ledger, 1, -1);
             solo.members.add(address, size);
             solo.members.seal();
             return solo;
@@ -85,14 +86,15 @@ public final class Cohort {
         Cohort cohort;
         synchronized (ADMISSION) {
             cohort = current;
-            if (cohort == null || !cohort.members.tryAdd(address, size, maxBytes())) {
+            // A cohort holds the blocks of one ledger (a test's own ledger meets the global one here).
+            if (cohort == null || cohort.members.ledger != ledger || !cohort.members.tryAdd(address, size, maxBytes)) {
                 if (cohort != null && cohort.members.seal()) {
                     full = cohort;
                 }
                 // As many slots as blocks of this size fit: cohorts tend to hold blocks of one size,
                 // and arrays grown by doubling cost 16 bytes of garbage per block.
-                int slots = (int) Math.min(MAX_MEMBERS, Math.max(16, maxBytes() / Math.max(1, size)));
-                cohort = new Cohort(slots, serials++);
+                int slots = (int) Math.min(MAX_MEMBERS, Math.max(16, maxBytes / Math.max(1, size)));
+                cohort = new Cohort(ledger, slots, serials++);
                 cohort.members.add(address, size);
                 current = cohort;
             }
@@ -199,9 +201,11 @@ public final class Cohort {
         private boolean sealed;
         private boolean freeing;
         final boolean solo;
+        final Ledger ledger;
 
-        Members(Object scope, int slots) {
-            super(scope, ReclaimQueue.global());
+        Members(Object scope, Ledger ledger, int slots) {
+            super(scope, ledger.reclaimQueue());
+            this.ledger = ledger;
             this.addresses = new long[slots];
             this.sizes = new long[slots];
             this.solo = slots == 1; // a shared cohort starts with 16 slots or more
@@ -268,7 +272,7 @@ public final class Cohort {
             long freed = 0;
             for (int i = 0; i < count; i++) {
                 // The first `closed` blocks count as freed explicitly: only the totals matter.
-                NativeBlocks.free(addresses[i], sizes[i], byGc && i >= closed);
+                NativeBlocks.free(ledger, addresses[i], sizes[i], byGc && i >= closed);
                 freed += sizes[i];
             }
             Faults.check(Faults.Point.AFTER_FREE);

@@ -26,18 +26,14 @@ public final class NativeBlocks {
     }
 
     /**
-     * Reserves, allocates and zeroes one block; the caller has validated the arguments.
+     * Reserves in {@code ledger}, allocates and zeroes one block; the caller has validated the
+     * arguments.
      *
      * @return the block's address
      * @throws OutOfMemoryError when the limit leaves no room, or libc has no memory; the ledger is
      *     then unchanged but for one more failed reservation
      */
-    public static long allocate(long size, long alignment) {
-        return allocate(Ledger.global(), size, alignment);
-    }
-
-    /** {@link #allocate(long, long)} against {@code ledger}. */
-    public static long allocate(Reservations ledger, long size, long alignment) {
+    public static long allocate(Ledger ledger, long size, long alignment) {
         ledger.reserve(size, 0);
         long address = 0;
         try {
@@ -60,13 +56,8 @@ public final class NativeBlocks {
         return Math.max(alignment, LibcAllocator.MALLOC_ALIGNMENT);
     }
 
-    /** Frees one block and returns its reservation. */
-    public static void free(long address, long size, boolean byGc) {
-        free(Ledger.global(), address, size, byGc);
-    }
-
-    /** {@link #free(long, long, boolean)} against {@code ledger}. */
-    public static void free(Reservations ledger, long address, long size, boolean byGc) {
+    /** Frees one block and returns its reservation to {@code ledger}. */
+    public static void free(Ledger ledger, long address, long size, boolean byGc) {
         LibcAllocator.free(address, size);
         ledger.release(size, 0, 1);
         if (byGc) {
@@ -78,8 +69,8 @@ public final class NativeBlocks {
      * Undoes {@link #allocate} for a block that never reached its user (a later step failed):
      * freed and unreserved, and not counted as freed in the stats.
      */
-    public static void discard(long address, long size) {
+    public static void discard(Ledger ledger, long address, long size) {
         LibcAllocator.free(address, size);
-        Ledger.global().discard(size, 0);
+        ledger.discard(size, 0);
     }
 }

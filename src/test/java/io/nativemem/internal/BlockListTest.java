@@ -35,10 +35,10 @@ class BlockListTest {
 
     @Test
     void freeAllFreesEveryBlockOnceAndReturnsTheirReservationsTogether() {
-        BlockList list = BlockList.confined();
+        BlockList list = BlockList.confined(Ledger.global());
         long total = 0;
         for (int i = 1; i <= 10; i++) { // past the first array of 2 entries: it grows
-            long address = NativeBlocks.allocate(100L * i, 16);
+            long address = NativeBlocks.allocate(Ledger.global(), 100L * i, 16);
             assertTrue(list.add(address, 100L * i));
             total += 100L * i;
         }
@@ -58,9 +58,9 @@ class BlockListTest {
 
     @Test
     void freedByTheGcCountsAsFreedByTheGc() {
-        BlockList list = BlockList.concurrent();
+        BlockList list = BlockList.concurrent(Ledger.global());
         for (int i = 0; i < 3; i++) {
-            assertTrue(list.add(NativeBlocks.allocate(64, 16), 64));
+            assertTrue(list.add(NativeBlocks.allocate(Ledger.global(), 64, 16), 64));
         }
         list.freeAll(true);
         assertEquals(before.freedByGc() + 3, NativeMemory.stats().freedByGc());
@@ -69,12 +69,12 @@ class BlockListTest {
 
     @Test
     void aFreedListRefusesABlockAndTheCallerStillOwnsIt() {
-        for (BlockList list : List.of(BlockList.confined(), BlockList.concurrent())) {
+        for (BlockList list : List.of(BlockList.confined(Ledger.global()), BlockList.concurrent(Ledger.global()))) {
             list.freeAll(false);
-            long address = NativeBlocks.allocate(128, 16);
+            long address = NativeBlocks.allocate(Ledger.global(), 128, 16);
             assertFalse(list.add(address, 128));
             assertEquals(1, NativeMemory.stats().count(), "not freed by the list");
-            NativeBlocks.discard(address, 128);
+            NativeBlocks.discard(Ledger.global(), address, 128);
         }
         assertEquals(0, NativeMemory.stats().count());
         assertEquals(before.freedExplicitly(), NativeMemory.stats().freedExplicitly(), "discarded, not freed");
@@ -83,11 +83,11 @@ class BlockListTest {
     @Test
     void aMappingIsUnmappedWithTheBlocksButIsNotABlock(@TempDir Path dir) throws Exception {
         Path file = Files.write(dir.resolve("m.bin"), new byte[8192]);
-        BlockList list = BlockList.confined();
+        BlockList list = BlockList.confined(Ledger.global());
         long mappedBefore = NativeMemory.stats().mappedCount();
         FileMapper.Region region = FileMapper.map(file, FileChannel.MapMode.READ_ONLY, 100, 5000);
         assertTrue(list.addMapping(region.base(), region.span(), 5000));
-        assertTrue(list.add(NativeBlocks.allocate(256, 16), 256));
+        assertTrue(list.add(NativeBlocks.allocate(Ledger.global(), 256, 16), 256));
         assertEquals(1, list.count());
         assertEquals(256, list.bytes());
         assertEquals(mappedBefore + 1, NativeMemory.stats().mappedCount());
@@ -106,7 +106,7 @@ class BlockListTest {
         int rounds = 0;
         while (System.nanoTime() < deadline) {
             rounds++;
-            BlockList list = BlockList.concurrent();
+            BlockList list = BlockList.concurrent(Ledger.global());
             CountDownLatch start = new CountDownLatch(1);
             List<Thread> adders = new ArrayList<>();
             for (int t = 0; t < 3; t++) {
@@ -114,11 +114,11 @@ class BlockListTest {
                     try {
                         start.await();
                         for (;;) { // until the list is freed under us
-                            long address = NativeBlocks.allocate(64, 16);
+                            long address = NativeBlocks.allocate(Ledger.global(), 64, 16);
                             if (list.add(address, 64)) {
                                 accepted.incrementAndGet();
                             } else {
-                                NativeBlocks.discard(address, 64);
+                                NativeBlocks.discard(Ledger.global(), address, 64);
                                 refused.incrementAndGet();
                                 return;
                             }

@@ -3,7 +3,7 @@ package io.nativemem.jcstress;
 import io.nativemem.internal.BlockCleanup;
 import io.nativemem.internal.NativeBlocks;
 import io.nativemem.internal.ReclaimQueue;
-import io.nativemem.internal.Reservations;
+import io.nativemem.internal.Ledger;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -31,7 +31,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 public class ExplicitFreeRacesGcFree {
 
     private final ReclaimQueue queue = ReclaimQueue.unserved();
-    private final Reservations ledger = new Reservations(1 << 20, Reservations.Reclaimer.NONE);
+    private final Ledger ledger = new Ledger(1 << 20, Ledger.Reclaimer.NONE);
     private final Object scope = new Object();
     private final BlockCleanup cleanup;
 
@@ -53,7 +53,7 @@ public class ExplicitFreeRacesGcFree {
 
     @Arbiter
     public void counters(JJJJ_Result r) {
-        Reservations.Snapshot s = ledger.snapshot(0, 0);
+        Ledger.Snapshot s = ledger.snapshot(0, 0);
         r.r3 = s.count();
         r.r4 = s.freedByGc() + s.freedExplicitly();
     }

@@ -1,6 +1,6 @@
 package io.nativemem.jcstress;
 
-import io.nativemem.internal.Reservations;
+import io.nativemem.internal.Ledger;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -21,7 +21,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class LastBytesRace {
 
-    private final Reservations ledger = Ledgers.holding(100, 50);
+    private final Ledger ledger = Ledgers.holding(100, 50);
 
     @Actor
     public void first(ZZJ_Result r) {

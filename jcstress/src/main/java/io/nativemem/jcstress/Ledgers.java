@@ -1,6 +1,6 @@
 package io.nativemem.jcstress;
 
-import io.nativemem.internal.Reservations;
+import io.nativemem.internal.Ledger;
 
 /** Private ledgers for the stress tests: no native memory, no GC, nothing shared between tests. */
 final class Ledgers {
@@ -8,8 +8,8 @@ final class Ledgers {
     private Ledgers() {
     }
 
-    static Reservations holding(long limit, long held) {
-        Reservations ledger = new Reservations(limit, Reservations.Reclaimer.NONE);
+    static Ledger holding(long limit, long held) {
+        Ledger ledger = new Ledger(limit, Ledger.Reclaimer.NONE);
         if (held > 0 && !ledger.tryReserve(held, 0)) {
             throw new IllegalStateException("cannot hold " + held + " of " + limit);
         }
@@ -19,7 +19,7 @@ final class Ledgers {
         return ledger;
     }
 
-    static long capacity(Reservations ledger) {
+    static long capacity(Ledger ledger) {
         return ledger.snapshot(0, 0).totalCapacity();
     }
 }

@@ -1,6 +1,6 @@
 package io.nativemem.jcstress;
 
-import io.nativemem.internal.Reservations;
+import io.nativemem.internal.Ledger;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -24,7 +24,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class ReserveRacesRelease {
 
-    private final Reservations ledger = Ledgers.holding(100, 80);
+    private final Ledger ledger = Ledgers.holding(100, 80);
 
     @Actor
     public void release() {

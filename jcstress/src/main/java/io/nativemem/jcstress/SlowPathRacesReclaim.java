@@ -3,7 +3,7 @@ package io.nativemem.jcstress;
 import io.nativemem.internal.BlockCleanup;
 import io.nativemem.internal.LibcAllocator;
 import io.nativemem.internal.ReclaimQueue;
-import io.nativemem.internal.Reservations;
+import io.nativemem.internal.Ledger;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -33,7 +33,7 @@ public class SlowPathRacesReclaim {
     private static final long BLOCK = 80;
 
     private final ReclaimQueue queue = ReclaimQueue.unserved();
-    private final Reservations ledger = new Reservations(100, new Reservations.Reclaimer() {
+    private final Ledger ledger = new Ledger(100, new Ledger.Reclaimer() {
         @Override
         public int reclaimPending() {
             return queue.drain();
@@ -73,7 +73,7 @@ public class SlowPathRacesReclaim {
 
     @Arbiter
     public void counters(JJJJ_Result r) {
-        Reservations.Snapshot s = ledger.snapshot(0, 0);
+        Ledger.Snapshot s = ledger.snapshot(0, 0);
         r.r2 = s.totalCapacity();
         r.r3 = s.count();
         r.r4 = s.freedByGc() + s.freedExplicitly();

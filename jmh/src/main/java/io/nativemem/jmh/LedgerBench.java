@@ -1,6 +1,6 @@
 package io.nativemem.jmh;
 
-import io.nativemem.internal.Reservations;
+import io.nativemem.internal.Ledger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED"})
 public class LedgerBench {
 
-    private final Reservations ledger = new Reservations(1L << 40, Reservations.Reclaimer.NONE);
+    private final Ledger ledger = new Ledger(1L << 40, Ledger.Reclaimer.NONE);
 
     @Benchmark
     @Threads(1)

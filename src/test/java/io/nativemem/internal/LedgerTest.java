@@ -18,11 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The ledger on its own, with private instances: no native memory involved. */
 class ReservationsTest {
 
-    private static final Reservations.Reclaimer NOTHING = Reservations.Reclaimer.NONE;
+    private static final Ledger.Reclaimer NOTHING = Ledger.Reclaimer.NONE;
 
     @Test
     void exactlyTheLimitFitsAndOneMoreByteDoesNot() {
-        Reservations ledger = new Reservations(1000, NOTHING);
+        Ledger ledger = new Ledger(1000, NOTHING);
         assertTrue(ledger.tryReserve(600, 0));
         ledger.commit(600, 0);
         assertTrue(ledger.tryReserve(400, 0));
@@ -39,7 +39,7 @@ class ReservationsTest {
 
     @Test
     void aReservationLibcRefusedIsAFailureAndNeverReachesThePeak() {
-        Reservations ledger = new Reservations(1000, NOTHING);
+        Ledger ledger = new Ledger(1000, NOTHING);
         assertTrue(ledger.tryReserve(100, 0));
         ledger.commit(100, 0);
         assertTrue(ledger.tryReserve(800, 0));
@@ -60,7 +60,7 @@ class ReservationsTest {
 
     @Test
     void aDiscardedBlockCountedInThePeakIsNotCountedAsFreed() {
-        Reservations ledger = new Reservations(1000, NOTHING);
+        Ledger ledger = new Ledger(1000, NOTHING);
         assertTrue(ledger.tryReserve(300, 0));
         ledger.commit(300, 0);
         ledger.discard(300, 0);
@@ -76,7 +76,7 @@ class ReservationsTest {
     void thePeakIsExactWhileHugeReservationsComeAndGoBesideCommittedBlocks() throws Exception {
         // Two threads each hold at most one 100-byte block at a time; a third keeps reserving and
         // cancelling 512 GiB, as an allocation that libc refuses does. The peak is at most 200.
-        Reservations ledger = new Reservations(1L << 40, NOTHING);
+        Ledger ledger = new Ledger(1L << 40, NOTHING);
         long deadline = System.nanoTime() + 1_000_000_000L;
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong committed = new AtomicLong();
@@ -117,7 +117,7 @@ class ReservationsTest {
 
     @Test
     void zeroLimitRejectsEveryNonEmptyReservation() {
-        Reservations ledger = new Reservations(0, NOTHING);
+        Ledger ledger = new Ledger(0, NOTHING);
         assertFalse(ledger.tryReserve(1, 0));
         assertTrue(ledger.tryReserve(0, 0));
         ledger.release(0, 0, 1);
@@ -125,7 +125,7 @@ class ReservationsTest {
 
     @Test
     void failureAfterTheSlowPathNamesSizeAllocatedAndLimit() {
-        Reservations ledger = new Reservations(1 << 20, NOTHING);
+        Ledger ledger = new Ledger(1 << 20, NOTHING);
         assertTrue(ledger.tryReserve(1044481, 0));
         OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> ledger.reserve(4096, 0));
         assertEquals("Cannot reserve 4096 bytes of native memory (allocated: 1044481, limit: 1048576)", e.getMessage());
@@ -139,14 +139,14 @@ class ReservationsTest {
 
     @Test
     void aRequestLargerThanTheLimitFailsWithoutWaiting() {
-        Reservations ledger = new Reservations(100, NOTHING);
+        Ledger ledger = new Ledger(100, NOTHING);
         assertThrows(OutOfMemoryError.class, () -> ledger.reserve(101, 0));
         assertEquals(0, ledger.snapshot(0, 0).waitedReservations());
     }
 
     @Test
     void aWaitingReservationWakesWhenAnotherThreadReleases() throws Exception {
-        Reservations ledger = new Reservations(100, NOTHING);
+        Ledger ledger = new Ledger(100, NOTHING);
         assertTrue(ledger.tryReserve(100, 0));
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread waiter = new Thread(() -> {
@@ -168,7 +168,7 @@ class ReservationsTest {
 
     @Test
     void anInterruptedReservationGetsItsAnswerAndKeepsTheFlag() throws Exception {
-        Reservations ledger = new Reservations(100, NOTHING);
+        Ledger ledger = new Ledger(100, NOTHING);
         assertTrue(ledger.tryReserve(100, 0));
         AtomicBoolean flagAfter = new AtomicBoolean();
         AtomicReference<Throwable> outcome = new AtomicReference<>();
@@ -190,14 +190,14 @@ class ReservationsTest {
 
     @Test
     void releasingMoreThanWasReservedIsCaught() {
-        Reservations ledger = new Reservations(100, NOTHING);
+        Ledger ledger = new Ledger(100, NOTHING);
         assertThrows(IllegalStateException.class, () -> ledger.release(1, 0, 1));
     }
 
     @Test
     void concurrentReservationsNeverExceedTheLimit() throws Exception {
         long limit = 64 * 1024;
-        Reservations ledger = new Reservations(limit, NOTHING);
+        Ledger ledger = new Ledger(limit, NOTHING);
         int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         long deadline = System.nanoTime() + 2_000_000_000L;
         AtomicLong observedMax = new AtomicLong();
