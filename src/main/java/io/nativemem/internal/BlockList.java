@@ -149,7 +149,7 @@ public final class BlockList {
                 }
             }
         }
-        ledger.release(total, 0, heapBlocks);
+        ledger.release(total, heapBlocks);
         if (byGc) {
             ledger.recordFreedByGc(heapBlocks);
         }

@@ -132,16 +132,15 @@ public final class Ledger {
     }
 
     /**
-     * Admits {@code bytes} of capacity and {@code extra} bytes of alignment overhead, or returns
-     * {@code false} without changing anything. Never blocks. Leaves alone the room that threads
+     * Admits {@code bytes} of capacity, or returns {@code false} without changing anything. Never blocks. Leaves alone the room that threads
      * waiting in the slow path have claimed. The caller then either {@link #commit}s the
      * reservation once its block exists, or {@link #cancel}s it.
      */
-    public boolean tryReserve(long bytes, long extra) {
-        return tryReserve(bytes, extra, waiters.claimed());
+    public boolean tryReserve(long bytes) {
+        return tryReserve(bytes, waiters.claimed());
     }
 
-    private boolean tryReserve(long bytes, long extra, long keepFree) {
+    private boolean tryReserve(long bytes, long keepFree) {
         long current;
         do {
             current = capacity.get();
@@ -149,9 +148,6 @@ public final class Ledger {
                 return false;
             }
         } while (!capacity.weakCompareAndSetVolatile(current, current + bytes));
-        if (extra != 0) {
-            overhead.addAndGet(extra);
-        }
         allocatedBlocks.increment();
         return true;
     }
@@ -160,8 +156,8 @@ public final class Ledger {
      * Records that the block of an admitted reservation exists (libc returned it): from now on it
      * counts towards the peak, and {@link #release} or {@link #discard} returns it.
      */
-    public void commit(long bytes, long extra) {
-        long inUse = handedOut.addAndGet(bytes + extra);
+    public void commit(long bytes) {
+        long inUse = handedOut.addAndGet(bytes);
         if (inUse > peakReserved.get()) {
             peakReserved.accumulateAndGet(inUse, Math::max);
         }
@@ -172,9 +168,21 @@ public final class Ledger {
      *
      * @throws OutOfMemoryError when the reservation still does not fit after the slow path
      */
-    public void reserve(long bytes, long extra) {
-        if (!tryReserve(bytes, extra)) {
-            reserveSlowly(bytes, extra);
+    public void reserve(long bytes) {
+        if (!tryReserve(bytes)) {
+            reserveSlowly(bytes);
+        }
+    }
+
+    /**
+     * Adds {@code delta} (negative: removes) to the bytes the runtime holds beyond the capacity of
+     * its blocks: {@code reservedMemory()} is the capacity plus these. They do not count against
+     * the limit, which bounds the capacity.
+     */
+    public void addOverhead(long delta) {
+        long left = overhead.addAndGet(delta);
+        if (left < 0) {
+            throw new IllegalStateException("Ledger underflow: overhead " + delta + " leaves " + left);
         }
     }
 
@@ -184,19 +192,18 @@ public final class Ledger {
      *
      * @throws IllegalStateException if that would take the capacity below zero: a runtime bug
      */
-    public void release(long bytes, long extra, long blocks) {
+    public void release(long bytes, long blocks) {
         // Before the capacity: the bytes handed out never exceed the bytes reserved.
-        handedOut.addAndGet(-(bytes + extra));
-        returnReservation(bytes, extra, blocks);
+        handedOut.addAndGet(-bytes);
+        returnReservation(bytes, blocks);
     }
 
-    private void returnReservation(long bytes, long extra, long blocks) {
+    private void returnReservation(long bytes, long blocks) {
         long left = capacity.addAndGet(-bytes);
         releasedBlocks.add(blocks);
-        long leftOverhead = extra == 0 ? 0 : overhead.addAndGet(-extra);
-        if (left < 0 || leftOverhead < 0) {
-            throw new IllegalStateException("Ledger underflow: released bytes=" + bytes + " extra=" + extra
-                    + " blocks=" + blocks + ", leaving capacity=" + left + " overhead=" + leftOverhead);
+        if (left < 0) {
+            throw new IllegalStateException("Ledger underflow: released bytes=" + bytes
+                    + " blocks=" + blocks + ", leaving capacity=" + left);
         }
         waiters.signal();
     }
@@ -205,8 +212,8 @@ public final class Ledger {
      * Returns a reservation that never got its block (libc refused it, or a step before failed):
      * not counted as freed, and never counted in the peak.
      */
-    public void cancel(long bytes, long extra) {
-        returnReservation(bytes, extra, 1);
+    public void cancel(long bytes) {
+        returnReservation(bytes, 1);
         discardedBlocks.increment();
     }
 
@@ -214,8 +221,8 @@ public final class Ledger {
      * Returns the reservation of a {@link #commit committed} block that never reached its user (a
      * later step failed and freed it): not counted as freed.
      */
-    public void discard(long bytes, long extra) {
-        release(bytes, extra, 1);
+    public void discard(long bytes) {
+        release(bytes, 1);
         discardedBlocks.increment();
     }
 
@@ -233,7 +240,7 @@ public final class Ledger {
         freedByGc.add(blocks);
     }
 
-    private void reserveSlowly(long bytes, long extra) {
+    private void reserveSlowly(long bytes) {
         // What was allocated when the reservation did not fit, for the wait event: read before
         // anything is reclaimed, so a reclaimer that frees a block meanwhile cannot hide it.
         long allocatedAtStart = capacity.get();
@@ -241,7 +248,7 @@ public final class Ledger {
             // No amount of freeing can make room: fail without disturbing the GC.
             fail(bytes);
         }
-        if (reclaimer.reclaimPending() > 0 && tryReserve(bytes, extra)) {
+        if (reclaimer.reclaimPending() > 0 && tryReserve(bytes)) {
             return;
         }
         long start = System.nanoTime();
@@ -273,7 +280,7 @@ public final class Ledger {
                 long waitEnd = System.nanoTime() + waitNanos;
                 for (;;) {
                     reclaimer.reclaimPending();
-                    if (tryReserve(bytes, extra, waiters.claimedAhead(me))) {
+                    if (tryReserve(bytes, waiters.claimedAhead(me))) {
                         succeeded = true;
                         return;
                     }
@@ -288,7 +295,7 @@ public final class Ledger {
             // up, make sure one GC started after we arrived has run to its end.
             if (gcsCompleted.get() <= gcsBefore && requestGc(true)) {
                 reclaimer.reclaimPending();
-                if (tryReserve(bytes, extra, waiters.claimedAhead(me))) {
+                if (tryReserve(bytes, waiters.claimedAhead(me))) {
                     succeeded = true;
                     return;
                 }

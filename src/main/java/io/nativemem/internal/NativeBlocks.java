@@ -34,20 +34,20 @@ public final class NativeBlocks {
      *     then unchanged but for one more failed reservation
      */
     public static long allocate(Ledger ledger, long size, long alignment) {
-        ledger.reserve(size, 0);
+        ledger.reserve(size);
         long address = 0;
         try {
             address = LibcAllocator.allocateZeroed(size, alignment);
         } finally {
             if (address == 0) {
-                ledger.cancel(size, 0);
+                ledger.cancel(size);
             }
         }
         if (address == 0) {
             ledger.recordRefusedByLibc(size);
             throw Errors.allocationFailed(LibcAllocator.callFor(size, alignment), size, alignment);
         }
-        ledger.commit(size, 0);
+        ledger.commit(size);
         return address;
     }
 
@@ -59,7 +59,7 @@ public final class NativeBlocks {
     /** Frees one block and returns its reservation to {@code ledger}. */
     public static void free(Ledger ledger, long address, long size, boolean byGc) {
         LibcAllocator.free(address, size);
-        ledger.release(size, 0, 1);
+        ledger.release(size, 1);
         if (byGc) {
             ledger.recordFreedByGc(1);
         }
@@ -71,6 +71,6 @@ public final class NativeBlocks {
      */
     public static void discard(Ledger ledger, long address, long size) {
         LibcAllocator.free(address, size);
-        ledger.discard(size, 0);
+        ledger.discard(size);
     }
 }

@@ -23,16 +23,16 @@ class ReservationsTest {
     @Test
     void exactlyTheLimitFitsAndOneMoreByteDoesNot() {
         Ledger ledger = new Ledger(1000, NOTHING);
-        assertTrue(ledger.tryReserve(600, 0));
-        ledger.commit(600, 0);
-        assertTrue(ledger.tryReserve(400, 0));
-        ledger.commit(400, 0);
-        assertFalse(ledger.tryReserve(1, 0));
+        assertTrue(ledger.tryReserve(600));
+        ledger.commit(600);
+        assertTrue(ledger.tryReserve(400));
+        ledger.commit(400);
+        assertFalse(ledger.tryReserve(1));
         var s = ledger.snapshot(0, 0);
         assertEquals(2, s.count());
         assertEquals(1000, s.totalCapacity());
         assertEquals(1000, s.peakReservedMemory());
-        ledger.release(1000, 0, 2);
+        ledger.release(1000, 2);
         assertEquals(0, ledger.snapshot(0, 0).totalCapacity());
         assertEquals(0, ledger.snapshot(0, 0).count());
     }
@@ -40,20 +40,20 @@ class ReservationsTest {
     @Test
     void aReservationLibcRefusedIsAFailureAndNeverReachesThePeak() {
         Ledger ledger = new Ledger(1000, NOTHING);
-        assertTrue(ledger.tryReserve(100, 0));
-        ledger.commit(100, 0);
-        assertTrue(ledger.tryReserve(800, 0));
+        assertTrue(ledger.tryReserve(100));
+        ledger.commit(100);
+        assertTrue(ledger.tryReserve(800));
         var pending = ledger.snapshot(0, 0);
         assertEquals(900, pending.reservedMemory(), "a pending reservation holds its room");
         assertEquals(100, pending.peakReservedMemory(), "but is not in the peak before libc answered");
-        ledger.cancel(800, 0);
+        ledger.cancel(800);
         ledger.recordRefusedByLibc(800);
         var s = ledger.snapshot(0, 0);
         assertEquals(100, s.peakReservedMemory());
         assertEquals(1, s.failedReservations());
         assertEquals(1, s.count());
         assertEquals(0, s.freedExplicitly(), "a cancelled reservation is not a freed block");
-        ledger.release(100, 0, 1);
+        ledger.release(100, 1);
         assertEquals(0, ledger.snapshot(0, 0).count());
         assertEquals(1, ledger.snapshot(0, 0).freedExplicitly());
     }
@@ -61,15 +61,15 @@ class ReservationsTest {
     @Test
     void aDiscardedBlockCountedInThePeakIsNotCountedAsFreed() {
         Ledger ledger = new Ledger(1000, NOTHING);
-        assertTrue(ledger.tryReserve(300, 0));
-        ledger.commit(300, 0);
-        ledger.discard(300, 0);
+        assertTrue(ledger.tryReserve(300));
+        ledger.commit(300);
+        ledger.discard(300);
         var s = ledger.snapshot(0, 0);
         assertEquals(300, s.peakReservedMemory(), "libc did hand the block out");
         assertEquals(0, s.count());
         assertEquals(0, s.freedExplicitly());
-        assertTrue(ledger.tryReserve(1000, 0), "all the room is back");
-        ledger.cancel(1000, 0);
+        assertTrue(ledger.tryReserve(1000), "all the room is back");
+        ledger.cancel(1000);
     }
 
     @Test
@@ -88,14 +88,14 @@ class ReservationsTest {
                 try {
                     while (System.nanoTime() < deadline) {
                         if (huge) {
-                            if (ledger.tryReserve(1L << 39, 0)) {
-                                ledger.cancel(1L << 39, 0);
+                            if (ledger.tryReserve(1L << 39)) {
+                                ledger.cancel(1L << 39);
                                 cancelled.incrementAndGet();
                             }
-                        } else if (ledger.tryReserve(100, 0)) {
-                            ledger.commit(100, 0);
+                        } else if (ledger.tryReserve(100)) {
+                            ledger.commit(100);
                             committed.incrementAndGet();
-                            ledger.release(100, 0, 1);
+                            ledger.release(100, 1);
                         }
                     }
                 } catch (Throwable e) {
@@ -118,64 +118,64 @@ class ReservationsTest {
     @Test
     void zeroLimitRejectsEveryNonEmptyReservation() {
         Ledger ledger = new Ledger(0, NOTHING);
-        assertFalse(ledger.tryReserve(1, 0));
-        assertTrue(ledger.tryReserve(0, 0));
-        ledger.release(0, 0, 1);
+        assertFalse(ledger.tryReserve(1));
+        assertTrue(ledger.tryReserve(0));
+        ledger.release(0, 1);
     }
 
     @Test
     void failureAfterTheSlowPathNamesSizeAllocatedAndLimit() {
         Ledger ledger = new Ledger(1 << 20, NOTHING);
-        assertTrue(ledger.tryReserve(1044481, 0));
-        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> ledger.reserve(4096, 0));
+        assertTrue(ledger.tryReserve(1044481));
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> ledger.reserve(4096));
         assertEquals("Cannot reserve 4096 bytes of native memory (allocated: 1044481, limit: 1048576)", e.getMessage());
         var s = ledger.snapshot(0, 0);
         assertEquals(1, s.failedReservations());
         assertEquals(1, s.waitedReservations());
         assertTrue(s.waitedNanos() >= 400_000_000L, "9 waits of 1..256 ms: " + s.waitedNanos());
         assertEquals(1044481, s.totalCapacity());
-        ledger.release(1044481, 0, 1);
+        ledger.release(1044481, 1);
     }
 
     @Test
     void aRequestLargerThanTheLimitFailsWithoutWaiting() {
         Ledger ledger = new Ledger(100, NOTHING);
-        assertThrows(OutOfMemoryError.class, () -> ledger.reserve(101, 0));
+        assertThrows(OutOfMemoryError.class, () -> ledger.reserve(101));
         assertEquals(0, ledger.snapshot(0, 0).waitedReservations());
     }
 
     @Test
     void aWaitingReservationWakesWhenAnotherThreadReleases() throws Exception {
         Ledger ledger = new Ledger(100, NOTHING);
-        assertTrue(ledger.tryReserve(100, 0));
+        assertTrue(ledger.tryReserve(100));
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread waiter = new Thread(() -> {
             try {
-                ledger.reserve(50, 0);
+                ledger.reserve(50);
             } catch (Throwable t) {
                 failure.set(t);
             }
         });
         waiter.start();
         Thread.sleep(20);
-        ledger.release(100, 0, 1);
+        ledger.release(100, 1);
         waiter.join(5_000);
         assertFalse(waiter.isAlive());
         assertNull(failure.get());
         assertEquals(50, ledger.snapshot(0, 0).totalCapacity());
-        ledger.release(50, 0, 1);
+        ledger.release(50, 1);
     }
 
     @Test
     void anInterruptedReservationGetsItsAnswerAndKeepsTheFlag() throws Exception {
         Ledger ledger = new Ledger(100, NOTHING);
-        assertTrue(ledger.tryReserve(100, 0));
+        assertTrue(ledger.tryReserve(100));
         AtomicBoolean flagAfter = new AtomicBoolean();
         AtomicReference<Throwable> outcome = new AtomicReference<>();
         Thread waiter = new Thread(() -> {
             Thread.currentThread().interrupt();
             try {
-                ledger.reserve(10, 0);
+                ledger.reserve(10);
             } catch (Throwable t) {
                 outcome.set(t);
             }
@@ -185,13 +185,13 @@ class ReservationsTest {
         waiter.join(10_000);
         assertTrue(outcome.get() instanceof OutOfMemoryError, String.valueOf(outcome.get()));
         assertTrue(flagAfter.get(), "the interrupt flag must survive the slow path");
-        ledger.release(100, 0, 1);
+        ledger.release(100, 1);
     }
 
     @Test
     void releasingMoreThanWasReservedIsCaught() {
         Ledger ledger = new Ledger(100, NOTHING);
-        assertThrows(IllegalStateException.class, () -> ledger.release(1, 0, 1));
+        assertThrows(IllegalStateException.class, () -> ledger.release(1, 1));
     }
 
     @Test
@@ -213,18 +213,18 @@ class ReservationsTest {
                     while (System.nanoTime() < deadline) {
                         if (n < held.length && random.nextBoolean()) {
                             long size = 1 + random.nextInt(8192);
-                            if (ledger.tryReserve(size, 0)) {
+                            if (ledger.tryReserve(size)) {
                                 held[n++] = size;
                                 admitted.incrementAndGet();
                             }
                         } else if (n > 0) {
-                            ledger.release(held[--n], 0, 1);
+                            ledger.release(held[--n], 1);
                         }
                         long seen = ledger.snapshot(0, 0).totalCapacity();
                         observedMax.accumulateAndGet(seen, Math::max);
                     }
                     while (n > 0) {
-                        ledger.release(held[--n], 0, 1);
+                        ledger.release(held[--n], 1);
                     }
                 } catch (Throwable e) {
                     failure.set(e);

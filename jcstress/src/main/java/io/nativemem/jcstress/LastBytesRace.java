@@ -25,12 +25,12 @@ public class LastBytesRace {
 
     @Actor
     public void first(ZZJ_Result r) {
-        r.r1 = ledger.tryReserve(50, 0);
+        r.r1 = ledger.tryReserve(50);
     }
 
     @Actor
     public void second(ZZJ_Result r) {
-        r.r2 = ledger.tryReserve(50, 0);
+        r.r2 = ledger.tryReserve(50);
     }
 
     @Arbiter

@@ -10,11 +10,11 @@ final class Ledgers {
 
     static Ledger holding(long limit, long held) {
         Ledger ledger = new Ledger(limit, Ledger.Reclaimer.NONE);
-        if (held > 0 && !ledger.tryReserve(held, 0)) {
+        if (held > 0 && !ledger.tryReserve(held)) {
             throw new IllegalStateException("cannot hold " + held + " of " + limit);
         }
         if (held > 0) {
-            ledger.commit(held, 0);
+            ledger.commit(held);
         }
         return ledger;
     }

@@ -28,12 +28,12 @@ public class ReserveRacesRelease {
 
     @Actor
     public void release() {
-        ledger.release(80, 0, 1);
+        ledger.release(80, 1);
     }
 
     @Actor
     public void reserve(ZJ_Result r) {
-        r.r1 = ledger.tryReserve(50, 0);
+        r.r1 = ledger.tryReserve(50);
     }
 
     @Arbiter

@@ -49,10 +49,10 @@ public class SlowPathRacesReclaim {
 
     public SlowPathRacesReclaim() {
         long address = LibcAllocator.allocateZeroed(BLOCK, 16);
-        if (address == 0 || !ledger.tryReserve(BLOCK, 0)) {
+        if (address == 0 || !ledger.tryReserve(BLOCK)) {
             throw new IllegalStateException("cannot set up the block");
         }
-        ledger.commit(BLOCK, 0);
+        ledger.commit(BLOCK);
         new BlockCleanup(scope, address, BLOCK, ledger, queue).enqueue(); // what the GC does
     }
 
@@ -64,7 +64,7 @@ public class SlowPathRacesReclaim {
     @Actor
     public void allocator(JJJJ_Result r) {
         try {
-            ledger.reserve(60, 0);
+            ledger.reserve(60);
             r.r1 = 1;
         } catch (OutOfMemoryError e) {
             r.r1 = 0;

@@ -32,16 +32,16 @@ public class LedgerBench {
     @Benchmark
     @Threads(1)
     public void reserveRelease1Thread() {
-        ledger.reserve(4096, 0);
-        ledger.commit(4096, 0);
-        ledger.release(4096, 0, 1);
+        ledger.reserve(4096);
+        ledger.commit(4096);
+        ledger.release(4096, 1);
     }
 
     @Benchmark
     @Threads(2)
     public void reserveRelease2Threads() {
-        ledger.reserve(4096, 0);
-        ledger.commit(4096, 0);
-        ledger.release(4096, 0, 1);
+        ledger.reserve(4096);
+        ledger.commit(4096);
+        ledger.release(4096, 1);
     }
 }
