@@ -13,7 +13,6 @@ FUNCTIONS=(
   mmap munmap msync madvise mincore
   sysconf getpagesize malloc_usable_size
   open close ftruncate strerror __errno_location
-  gnu_get_libc_version
 )
 CONSTANTS=(
   PROT_NONE PROT_READ PROT_WRITE

@@ -6,4 +6,3 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <errno.h>
-#include <gnu/libc-version.h>

@@ -1,5 +1,6 @@
-# Sourced by ./nativemem and jmh/run: sets JAVA to the java of a JDK 23 or newer, looking at
-# JAVA_HOME, then java on PATH, then the usual install folders. Prints why and returns 1 if none.
+# Sourced by ./nativemem, jmh/run and jcstress/run: sets JAVA to the java of a JDK 23 or newer,
+# looking at JAVA_HOME, then java on PATH, then the usual install folders. Prints why and returns 1
+# if none.
 
 jdk_feature() { # the feature release of the JDK whose bin/java is $1 (25 for 25.0.3), or 0
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p' | head -n 1 | cut -d. -f1 || echo 0

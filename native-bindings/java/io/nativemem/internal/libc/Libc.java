@@ -1389,64 +1389,6 @@ public class Libc extends Libc$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
-
-    private static class gnu_get_libc_version {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_POINTER    );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("gnu_get_libc_version");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern const char *gnu_get_libc_version()
-     * }
-     */
-    public static FunctionDescriptor gnu_get_libc_version$descriptor() {
-        return gnu_get_libc_version.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern const char *gnu_get_libc_version()
-     * }
-     */
-    public static MethodHandle gnu_get_libc_version$handle() {
-        return gnu_get_libc_version.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern const char *gnu_get_libc_version()
-     * }
-     */
-    public static MemorySegment gnu_get_libc_version$address() {
-        return gnu_get_libc_version.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern const char *gnu_get_libc_version()
-     * }
-     */
-    public static MemorySegment gnu_get_libc_version() {
-        var mh$ = gnu_get_libc_version.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("gnu_get_libc_version");
-            }
-            return (MemorySegment)mh$.invokeExact();
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
     private static final MemorySegment MAP_FAILED = MemorySegment.ofAddress(-1L);
     /**
      * {@snippet lang=c :

@@ -110,16 +110,6 @@ final class GcTrigger {
         return false;
     }
 
-    /**
-     * Collects now even under {@code -XX:+DisableExplicitGC}: GC.run, or {@code System.gc()} if
-     * the diagnostic command is not there.
-     */
-    static void collectNow() {
-        if (!runDiagnosticGc()) {
-            System.gc();
-        }
-    }
-
     private static boolean runDiagnosticGc() {
         try {
             ManagementFactory.getPlatformMBeanServer().invoke(

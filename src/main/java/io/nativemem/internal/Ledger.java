@@ -457,42 +457,4 @@ public final class Ledger {
         }
         return ledger;
     }
-
-    /**
-     * Collects (through GC.run, so under {@code -XX:+DisableExplicitGC} too) until no block is
-     * live or {@code timeoutMillis} pass; for the command's reports, not for allocations.
-     *
-     * @return whether the ledger is empty
-     */
-    public static boolean awaitEmpty(long timeoutMillis) {
-        return awaitCount(0, timeoutMillis);
-    }
-
-    /**
-     * As {@link #awaitEmpty}, until no more than {@code count} blocks are live.
-     *
-     * @return whether at most {@code count} blocks are live
-     */
-    public static boolean awaitCount(long count, long timeoutMillis) {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        while (global().snapshot(0, 0).count() > count) {
-            if (System.nanoTime() >= deadline) {
-                return false;
-            }
-            Cohort.flush();
-            GcTrigger.collectNow();
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Where the limit came from: the property's raw text, or {@code null} when unset. */
-    public static String configuredValue() {
-        return Holder.RAW;
-    }
 }

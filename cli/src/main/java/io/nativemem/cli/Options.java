@@ -1,9 +1,8 @@
-package io.nativemem.internal.cli;
-
-import io.nativemem.internal.MemoryLimit;
+package io.nativemem.cli;
 
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -59,10 +58,36 @@ final class Options {
         if (value == null) {
             return fallback;
         }
-        try {
-            return MemoryLimit.parse(value, fallback);
-        } catch (IllegalArgumentException e) {
+        long bytes = parseSize(value);
+        if (bytes < 0) {
             throw new UsageException("--" + name + " " + value + ": not a size (examples: 4096, 64k, 1m, 2g)");
+        }
+        return bytes;
+    }
+
+    /**
+     * Bytes with an optional k/m/g/t suffix in any case, as the library reads its limit
+     * (-Dnativemem.maxMemory=64m); -1 for anything else: a sign, a fraction, an unknown suffix,
+     * or more than {@code Long.MAX_VALUE} bytes.
+     */
+    private static long parseSize(String value) {
+        String text = value.strip().toLowerCase(Locale.ROOT);
+        int shift = text.isEmpty() ? 0 : switch (text.charAt(text.length() - 1)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            case 't' -> 40;
+            default -> 0;
+        };
+        String digits = shift == 0 ? text : text.substring(0, text.length() - 1);
+        if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return -1;
+        }
+        try {
+            long number = Long.parseLong(digits);
+            return number > (Long.MAX_VALUE >> shift) ? -1 : number << shift;
+        } catch (NumberFormatException e) {
+            return -1; // more than Long.MAX_VALUE
         }
     }
 

@@ -1,15 +1,15 @@
-package io.nativemem.internal.cli;
+package io.nativemem.cli;
 
 import io.nativemem.MemoryStats;
 import io.nativemem.NativeBuffer;
 import io.nativemem.NativeMemory;
-import io.nativemem.internal.Ledger;
 
 import java.io.PrintStream;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -82,7 +82,7 @@ final class ChurnWorker {
         out.println("done " + elapsed(start) + " " + allocations.sum() + " " + ooms.sum() + " " + reserved(jdk) + " "
                 + gcCount() + " " + requested);
         if (!jdk) {
-            Ledger.awaitEmpty(10_000);
+            LiveBlocks.awaitAtMost(0, Duration.ofSeconds(10));
             out.println("final " + NativeMemory.stats());
         }
     }

@@ -1,4 +1,4 @@
-package io.nativemem.internal.cli;
+package io.nativemem.cli;
 
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -10,6 +10,12 @@ import java.util.List;
  * not end with an empty ledger exits with status 1.
  */
 public final class Main {
+
+    /**
+     * The system property the library reads its limit from, once per process (see the README's
+     * "The limit"); the command reads it too, to say where the limit came from.
+     */
+    static final String LIMIT_PROPERTY = "nativemem.maxMemory";
 
     private Main() {
     }

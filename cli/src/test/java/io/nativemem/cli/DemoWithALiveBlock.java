@@ -1,7 +1,6 @@
-package io.nativemem.forked;
+package io.nativemem.cli;
 
 import io.nativemem.NativeArena;
-import io.nativemem.internal.cli.Main;
 
 import java.lang.foreign.MemorySegment;
 

@@ -1,4 +1,4 @@
-package io.nativemem.internal.cli;
+package io.nativemem.cli;
 
 /** A bad command line: printed as one line, and the command exits with status 2. */
 final class UsageException extends Exception {

@@ -1,4 +1,4 @@
-package io.nativemem.internal.cli;
+package io.nativemem.cli;
 
 import java.io.PrintStream;
 import java.util.ArrayList;

@@ -1,8 +1,5 @@
-package io.nativemem;
+package io.nativemem.cli;
 
-import io.nativemem.forked.DemoWithALiveBlock;
-import io.nativemem.internal.cli.Main;
-import io.nativemem.testing.ForkedJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -13,21 +10,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The nativemem command, end to end: a JVM per command, its output and its exit status. */
+/**
+ * The nativemem command, end to end: a JVM per command started as {@code ./nativemem} starts it
+ * ({@code java -jar} on the packaged jar), its output and its exit status.
+ */
 class CliTest {
 
-    private static ForkedJvm.Result run(String... args) {
-        return ForkedJvm.run(List.of(), Main.class, args);
+    private static ForkedCommand.Result run(String... args) {
+        return ForkedCommand.jar(List.of(), args);
     }
 
-    private static void assertContains(ForkedJvm.Result result, String text) {
+    private static void assertContains(ForkedCommand.Result result, String text) {
         assertTrue(result.output().contains(text), "expected \"" + text + "\" in " + result);
     }
 
     @Test
     void demoWalksThroughEveryStepAndEndsWithNothingLive() {
-        ForkedJvm.Result result = run("demo");
+        ForkedCommand.Result result = run("demo");
         assertEquals(0, result.exitCode(), result.toString());
+        // No --enable-native-access on the command line: the jar's manifest must enable it, or the
+        // JVM warns about restricted methods (and a later JDK refuses them).
+        assertFalse(result.output().contains("restricted method"), result.toString());
         for (String step : List.of("1. A confined arena", "2. A shared arena", "3. GC-managed buffers",
                 "4. An exhausted limit", "5. A mapped file")) {
             assertContains(result, step);
@@ -44,7 +47,7 @@ class CliTest {
 
     @Test
     void aDemoThatEndsWithABlockStillLiveSaysSoAndFails() {
-        ForkedJvm.Result result = ForkedJvm.run(List.of("-Dnativemem.maxMemory=64m"), DemoWithALiveBlock.class);
+        ForkedCommand.Result result = ForkedCommand.testMain(List.of("-Dnativemem.maxMemory=64m"), DemoWithALiveBlock.class);
         assertEquals(1, result.exitCode(), result.toString());
         assertContains(result, "5. A mapped file");
         assertContains(result, "Not done: the ledger is not back to zero after the demo (live blocks 1, capacity 4.0 KiB,"
@@ -54,7 +57,7 @@ class CliTest {
 
     @Test
     void churnBothPrintsBothRowsSideBySide() {
-        ForkedJvm.Result result = run("churn", "--impl", "both", "--seconds", "3", "--limit", "64m");
+        ForkedCommand.Result result = run("churn", "--impl", "both", "--seconds", "3", "--limit", "64m");
         assertEquals(0, result.exitCode(), result.toString());
         assertContains(result, "nativemem NativeBuffer.allocateDirect");
         assertContains(result, "JDK ByteBuffer.allocateDirect");
@@ -68,22 +71,36 @@ class CliTest {
 
     @Test
     void statsSaysWhereTheLimitCameFrom() {
-        ForkedJvm.Result unset = run("stats");
+        ForkedCommand.Result unset = run("stats");
         assertEquals(0, unset.exitCode(), unset.toString());
-        assertContains(unset, "nativemem.maxMemory is not set");
-        assertContains(unset, "glibc 2.");
-        assertContains(unset, "page size");
-        ForkedJvm.Result set = ForkedJvm.run(List.of("-Dnativemem.maxMemory=3m"), Main.class, "stats");
+        assertContains(unset, "Runtime.getRuntime().maxMemory(): nativemem.maxMemory is not set");
+        assertTrue(unset.output().matches("(?s).*\\blibc\\s+glibc 2\\.\\d+.*"), "glibc's version: " + unset);
+        assertTrue(unset.output().matches("(?s).*\\bpage size\\s+(4096|16384|65536) bytes.*"), "the page size: " + unset);
+        ForkedCommand.Result set = ForkedCommand.jar(List.of("-Dnativemem.maxMemory=3m"), "stats");
         assertContains(set, "3145728 bytes (3.0 MiB)");
         assertContains(set, "-Dnativemem.maxMemory=3m");
-        ForkedJvm.Result malformed = ForkedJvm.run(List.of("-Dnativemem.maxMemory=12x"), Main.class, "stats");
+        ForkedCommand.Result malformed = ForkedCommand.jar(List.of("-Dnativemem.maxMemory=12x"), "stats");
         assertEquals(0, malformed.exitCode(), malformed.toString());
         assertContains(malformed, "none: Malformed system property nativemem.maxMemory=\"12x\"");
     }
 
     @Test
+    void runsOnTheModulePathToo() {
+        ForkedCommand.Result stats = ForkedCommand.modulePath("stats");
+        assertEquals(0, stats.exitCode(), stats.toString());
+        assertContains(stats, "glibc 2.");
+        assertFalse(stats.output().contains("WARNING"), stats.toString());
+        // The churn starts a worker JVM the way it was started itself: on the module path here.
+        ForkedCommand.Result churn = ForkedCommand.modulePath("churn", "--impl", "nativemem", "--seconds", "1",
+                "--limit", "64m");
+        assertEquals(0, churn.exitCode(), churn.toString());
+        assertContains(churn, "nativemem NativeBuffer.allocateDirect");
+        assertFalse(churn.output().contains("WARNING"), churn.toString());
+    }
+
+    @Test
     void helpListsTheCommands() {
-        ForkedJvm.Result result = run("--help");
+        ForkedCommand.Result result = run("--help");
         assertEquals(0, result.exitCode(), result.toString());
         assertContains(result, "usage: nativemem [command] [options]");
         assertContains(result, "churn");
@@ -107,7 +124,7 @@ class CliTest {
         "stats --foo bar|stats takes no options",
     })
     void badArgumentsGiveOneLineAndStatus2(String args, String message) {
-        ForkedJvm.Result result = run(args.split(" "));
+        ForkedCommand.Result result = run(args.split(" "));
         assertEquals(2, result.exitCode(), result.toString());
         assertEquals(1, result.output().strip().lines().count(), "one line: " + result);
         assertContains(result, "nativemem: ");

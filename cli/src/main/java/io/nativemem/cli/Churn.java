@@ -1,4 +1,6 @@
-package io.nativemem.internal.cli;
+package io.nativemem.cli;
+
+import io.nativemem.NativeMemory;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -87,10 +89,11 @@ final class Churn {
                                      boolean terminal, PrintStream out) {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
-                "-XX:MaxDirectMemorySize=" + limit, "-Dnativemem.maxMemory=" + limit,
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), ChurnWorker.COMMAND,
-                "--impl", impl, "--threads", Integer.toString(threads), "--seconds", trim(seconds), "--size", size);
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
+                "-XX:MaxDirectMemorySize=" + limit, "-D" + Main.LIMIT_PROPERTY + "=" + limit));
+        command.addAll(launchedAsThisJvm());
+        command.addAll(List.of(ChurnWorker.COMMAND,
+                "--impl", impl, "--threads", Integer.toString(threads), "--seconds", trim(seconds), "--size", size));
         String label = impl.equals("jdk") ? "JDK allocateDirect" : "nativemem";
         Figures last = new Figures(0, 0, 0, 0, 0, 0);
         try {
@@ -134,6 +137,21 @@ final class Churn {
             Thread.currentThread().interrupt();
             return last;
         }
+    }
+
+    /**
+     * Starts the command the way this JVM was started, with native access for the library: the
+     * jar on the class path ({@code java -jar}, whose manifest names the library's jar), or the
+     * command's module on the module path beside the library's.
+     */
+    private static List<String> launchedAsThisJvm() {
+        Module command = Main.class.getModule();
+        if (command.isNamed()) {
+            return List.of("--enable-native-access=" + NativeMemory.class.getModule().getName() + "," + command.getName(),
+                    "-p", System.getProperty("jdk.module.path"), "-m", command.getName() + "/" + Main.class.getName());
+        }
+        return List.of("--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName());
     }
 
     private static String trim(double seconds) {

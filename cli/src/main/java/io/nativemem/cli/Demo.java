@@ -1,12 +1,10 @@
-package io.nativemem.internal.cli;
+package io.nativemem.cli;
 
 import io.nativemem.MappedNativeBuffer;
 import io.nativemem.MemoryStats;
 import io.nativemem.NativeArena;
 import io.nativemem.NativeBuffer;
 import io.nativemem.NativeMemory;
-import io.nativemem.internal.Ledger;
-import io.nativemem.internal.MemoryLimit;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,6 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -43,7 +42,7 @@ final class Demo {
             throw new UsageException("--limit " + options.text("limit", "") + ": the demo takes 16m to 1g");
         }
         // The limit is read once, at the first allocation: set it before anything allocates.
-        System.setProperty(MemoryLimit.PROPERTY, Long.toString(limit));
+        System.setProperty(Main.LIMIT_PROPERTY, Long.toString(limit));
         Demo demo = new Demo(out);
         demo.confined();
         demo.shared();
@@ -132,7 +131,7 @@ final class Demo {
             NativeBuffer.allocateDirect(64 << 10).putLong(0, i);
         }
         snapshot("2000 allocated");
-        Ledger.awaitCount(before, 10_000);
+        LiveBlocks.awaitAtMost(before, Duration.ofSeconds(10));
         snapshot("after a GC");
         out.println("   when the limit was reached, the allocating thread freed what the GC had found unreachable");
         table.print(out);

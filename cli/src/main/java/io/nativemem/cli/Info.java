@@ -1,11 +1,8 @@
-package io.nativemem.internal.cli;
+package io.nativemem.cli;
 
 import io.nativemem.MemoryStats;
 import io.nativemem.NativeMemory;
-import io.nativemem.internal.FileMapper;
-import io.nativemem.internal.Ledger;
-import io.nativemem.internal.MemoryLimit;
-import io.nativemem.internal.libc.Libc;
+import io.nativemem.cli.libc.Libc;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -42,7 +39,8 @@ final class Info {
 
     static void stats(List<String> args, PrintStream out) throws UsageException {
         Options.parse("stats", args, Set.of());
-        String configured = Ledger.configuredValue();
+        // The library read the same property at its first allocation, and nothing here changes it.
+        String configured = System.getProperty(Main.LIMIT_PROPERTY);
         MemoryStats stats;
         try {
             stats = NativeMemory.stats();
@@ -56,9 +54,9 @@ final class Info {
         new Table("what", "value")
                 .row("limit", stats.maxMemory() + " bytes (" + Table.bytes(stats.maxMemory()) + ")")
                 .row("limit from", configured == null
-                        ? "Runtime.getRuntime().maxMemory(): " + MemoryLimit.PROPERTY + " is not set"
-                        : "-D" + MemoryLimit.PROPERTY + "=" + configured)
-                .row("page size", FileMapper.PAGE_SIZE + " bytes")
+                        ? "Runtime.getRuntime().maxMemory(): " + Main.LIMIT_PROPERTY + " is not set"
+                        : "-D" + Main.LIMIT_PROPERTY + "=" + configured)
+                .row("page size", Libc.sysconf(Libc._SC_PAGESIZE()) + " bytes")
                 .row("JDK", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
                         + " (" + System.getProperty("java.home") + ")")
                 .row("libc", "glibc " + Libc.gnu_get_libc_version().reinterpret(64).getString(0))
