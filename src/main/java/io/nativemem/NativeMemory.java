@@ -1,8 +1,8 @@
 package io.nativemem;
 
-import io.nativemem.internal.FileMapper;
 import io.nativemem.internal.LeakDetection;
 import io.nativemem.internal.Ledger;
+import io.nativemem.internal.MappedTally;
 
 import java.util.function.Consumer;
 
@@ -68,6 +68,6 @@ public final class NativeMemory {
      * @throws IllegalArgumentException naming the property and its value, if the limit is malformed
      */
     public static MemoryStats stats() {
-        return MemoryStats.of(Ledger.global().snapshot(FileMapper.mappedCount(), FileMapper.mappedBytes()));
+        return MemoryStats.of(Ledger.global().snapshot(MappedTally.count(), MappedTally.bytes()));
     }
 }

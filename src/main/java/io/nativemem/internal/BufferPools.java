@@ -60,7 +60,7 @@ public final class BufferPools {
             Ledger ledger = Ledger.global();
             register(server, new Pool("native", () -> ledger.snapshot(0, 0).count(),
                     () -> ledger.snapshot(0, 0).totalCapacity(), () -> ledger.snapshot(0, 0).reservedMemory()));
-            register(server, new Pool("mapped", FileMapper::mappedCount, FileMapper::mappedBytes, FileMapper::mappedBytes));
+            register(server, new Pool("mapped", MappedTally::count, MappedTally::bytes, MappedTally::bytes));
         } catch (Exception | LinkageError e) {
             System.getLogger("io.nativemem").log(System.Logger.Level.WARNING,
                     "Could not register nativemem's buffer pool MXBeans (run with -D" + PROPERTY

@@ -17,7 +17,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Maps file regions with libc {@code mmap} and unmaps them with {@code munmap}; also
@@ -44,8 +43,6 @@ public final class FileMapper {
     private static final MethodHandle MADVISE = capturing(Libc.madvise$address(), Libc.madvise$descriptor());
     private static final MethodHandle MINCORE = capturing(Libc.mincore$address(), Libc.mincore$descriptor());
 
-    private static final AtomicLong MAPPED_COUNT = new AtomicLong();
-    private static final AtomicLong MAPPED_BYTES = new AtomicLong();
 
     private FileMapper() {
     }
@@ -58,16 +55,6 @@ public final class FileMapper {
 
     /** A mapping: {@code base} and {@code span} as mmap saw them, {@code delta} from base to the first requested byte. */
     public record Region(long base, long span, long delta) {
-    }
-
-    /** Live mappings and the bytes they expose, for the stats. */
-    public static long mappedCount() {
-        return MAPPED_COUNT.get();
-    }
-
-    /** The bytes live mappings expose (the requested lengths), for the stats. */
-    public static long mappedBytes() {
-        return MAPPED_BYTES.get();
     }
 
     /**
@@ -143,8 +130,7 @@ public final class FileMapper {
                 if (base.address() == Libc.MAP_FAILED().address()) {
                     throw failure("mmap of " + span + " bytes at file offset " + (offset - delta), file, errno);
                 }
-                MAPPED_COUNT.incrementAndGet();
-                MAPPED_BYTES.addAndGet(length);
+                MappedTally.mapped(length);
                 BufferPools.registerLazily();
                 return new Region(base.address(), span, delta);
             } finally {
@@ -178,8 +164,7 @@ public final class FileMapper {
         } catch (Throwable t) {
             throw LibcAllocator.rethrow(t);
         } finally {
-            MAPPED_COUNT.decrementAndGet();
-            MAPPED_BYTES.addAndGet(-length);
+            MappedTally.unmapped(length);
         }
     }
 

@@ -12,9 +12,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * GC-managed churn for {@code ChurnTest}: threads allocate buffers and drop them at once, so only
  * the GC gives memory back. Arguments: threads, seconds, and a size in bytes or {@code random}
- * (1 byte to 1 MiB). Prints {@code start} and the ledger's stats, then
- * {@code done allocations=N ooms=N gcRequests=N}, then, once the ledger emptied (or 10 s passed),
- * {@code final} and the ledger's stats.
+ * (1 byte to 1 MiB). Prints {@code done allocations=N ooms=N gcRequests=N}, then, once the ledger
+ * emptied (or 10 s passed), {@code final} and the ledger's stats.
  */
 public final class ChurnProbe {
 
@@ -25,15 +24,10 @@ public final class ChurnProbe {
         int size = random ? 0 : Integer.parseInt(args[2]);
         LongAdder allocations = new LongAdder();
         LongAdder ooms = new LongAdder();
-        // The stats before the churn, as the command's churn worker that this probe replaces read
-        // them within its first 250 ms: that initialises the library's file-mapping bindings
-        // (FileMapper, seven downcall handles) up front. Otherwise, under -XX:+DisableExplicitGC
-        // with the opt-in, the first GC.run builds the platform MBean server (about 0.5 s on 2
-        // loaded cores), the buffer-pool MXBeans are registered right after, and that registration
-        // initialises FileMapper in the middle of the churn: 6 of 20 such runs had 1 to 3 OOMs,
-        // 1.0 to 1.6 s in, against 0 of 20 with this line. This probe tests the churn; that
-        // start-up stall is the library's own, and is left to it.
-        System.out.println("start " + NativeMemory.stats());
+        // No stats are read before the churn on purpose: the first read used to initialise the
+        // file mapper's downcall handles, and when that happened in the middle of the churn
+        // instead (from the buffer-pool MXBean, registered on the first GC.run), it stalled the
+        // slow path into OutOfMemoryErrors. MappedTally keeps the stats apart from the mapper.
         List<Thread> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             workers.add(Thread.ofPlatform().name("churn-" + t).start(() -> {

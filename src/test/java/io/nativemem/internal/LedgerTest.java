@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The ledger on its own, with private instances: no native memory involved. */
-class ReservationsTest {
+class LedgerTest {
 
     private static final Ledger.Reclaimer NOTHING = Ledger.Reclaimer.NONE;
 
