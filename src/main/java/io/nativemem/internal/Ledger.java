@@ -4,6 +4,7 @@ import io.nativemem.internal.jfr.Jfr;
 import io.nativemem.internal.jfr.ReservationFailureEvent;
 import io.nativemem.internal.jfr.ReservationWaitEvent;
 
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -126,8 +127,9 @@ public final class Ledger {
     }
 
     /**
-     * For tests: a ledger with {@code stripes} stripes of credit and batches of {@code batch} bytes
-     * (a stripe holds at most two), so that a test knows where credit sits; see
+     * For tests: a ledger with {@code stripes} stripes of credit (a power of two, at least 2) and
+     * batches of {@code batch} bytes (a stripe holds at most two), so that a test knows where
+     * credit sits; see
      * {@link #tryReserve(int, long)} and {@link #release(int, long, long)}.
      */
     public Ledger(long limit, Reclaimer reclaimer, int stripes, long batch) {
@@ -163,11 +165,15 @@ public final class Ledger {
      * exists, or {@link #cancel}s it.
      */
     public boolean tryReserve(long bytes) {
-        return tryReserve(account.stripe(), bytes);
+        return tryReserveOn(account.stripe(), bytes);
     }
 
     /** For tests: {@link #tryReserve(long)} through stripe {@code stripe}, whatever the thread. */
     public boolean tryReserve(int stripe, long bytes) {
+        return tryReserveOn(Objects.checkIndex(stripe, account.stripes()), bytes);
+    }
+
+    private boolean tryReserveOn(int stripe, long bytes) {
         // The fast path is one compare-and-set on the stripe; everything else is out of line.
         return account.takeCredit(stripe, bytes) || tryReserveSlowly(stripe, bytes);
     }
@@ -235,7 +241,7 @@ public final class Ledger {
 
     /** For tests: {@link #release(long, long)} through stripe {@code stripe}, whatever the thread. */
     public void release(int stripe, long bytes, long blocks) {
-        account.give(stripe, bytes, blocks);
+        account.give(Objects.checkIndex(stripe, account.stripes()), bytes, blocks);
     }
 
     /**
@@ -445,7 +451,7 @@ public final class Ledger {
 
     /** For tests: the credit stripe {@code stripe} holds now. */
     public long credit(int stripe) {
-        return account.credit(stripe);
+        return account.credit(Objects.checkIndex(stripe, account.stripes()));
     }
 
     /** For tests: whether the stripes are closed (a thread waits for room, or drains credit). */
