@@ -123,14 +123,20 @@ public final class Ledger {
      *     hands unreachable arenas and blocks over through it
      */
     public Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue) {
-        this(limit, reclaimer, reclaimQueue, CapacityAccount.defaultStripes(), -1);
+        this(limit, reclaimer, reclaimQueue, CapacityAccount.defaultStripes());
+    }
+
+    private Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue, int stripes) {
+        this(limit, reclaimer, reclaimQueue, stripes, CapacityAccount.defaultBatch(limit, stripes));
     }
 
     /**
      * For tests: a ledger with {@code stripes} stripes of credit (a power of two, at least 2) and
      * batches of {@code batch} bytes (a stripe holds at most two), so that a test knows where
-     * credit sits; see
-     * {@link #tryReserve(int, long)} and {@link #release(int, long, long)}.
+     * credit sits; see {@link #tryReserve(int, long)} and {@link #release(int, long, long)}.
+     *
+     * @throws IllegalArgumentException for a negative limit, a stripe count that is not a power of
+     *     two in [2, 65536], or a batch outside [0, 1 MiB)
      */
     public Ledger(long limit, Reclaimer reclaimer, int stripes, long batch) {
         this(limit, reclaimer, ReclaimQueue.unserved(), stripes, batch);
@@ -143,8 +149,7 @@ public final class Ledger {
         this.limit = limit;
         this.reclaimer = reclaimer;
         this.reclaimQueue = reclaimQueue;
-        this.account = new CapacityAccount(limit, stripes,
-                batch < 0 ? CapacityAccount.defaultBatch(limit, stripes) : batch, waiters::signal);
+        this.account = new CapacityAccount(limit, stripes, batch, waiters::signal);
     }
 
     /** Where the cleanups of the arenas and blocks charged to this ledger are registered. */
@@ -168,7 +173,11 @@ public final class Ledger {
         return tryReserveOn(account.stripe(), bytes);
     }
 
-    /** For tests: {@link #tryReserve(long)} through stripe {@code stripe}, whatever the thread. */
+    /**
+     * For tests: {@link #tryReserve(long)} through stripe {@code stripe}, whatever the thread.
+     *
+     * @throws IndexOutOfBoundsException if there is no such stripe
+     */
     public boolean tryReserve(int stripe, long bytes) {
         return tryReserveOn(Objects.checkIndex(stripe, account.stripes()), bytes);
     }
@@ -239,7 +248,12 @@ public final class Ledger {
         account.give(account.stripe(), bytes, blocks);
     }
 
-    /** For tests: {@link #release(long, long)} through stripe {@code stripe}, whatever the thread. */
+    /**
+     * For tests: {@link #release(long, long)} through stripe {@code stripe}, whatever the thread.
+     *
+     * @throws IndexOutOfBoundsException if there is no such stripe
+     * @throws IllegalStateException as {@link #release(long, long)} does
+     */
     public void release(int stripe, long bytes, long blocks) {
         account.give(Objects.checkIndex(stripe, account.stripes()), bytes, blocks);
     }
@@ -259,6 +273,8 @@ public final class Ledger {
     /**
      * Returns the reservation of a {@link #commit committed} block that never reached its user (a
      * later step failed and freed it): not counted as freed.
+     *
+     * @throws IllegalStateException as {@link #release(long, long)} does
      */
     public void discard(long bytes) {
         release(bytes, 1);
@@ -449,7 +465,11 @@ public final class Ledger {
         return account.credit();
     }
 
-    /** For tests: the credit stripe {@code stripe} holds now. */
+    /**
+     * For tests: the credit stripe {@code stripe} holds now.
+     *
+     * @throws IndexOutOfBoundsException if there is no such stripe
+     */
     public long credit(int stripe) {
         return account.credit(Objects.checkIndex(stripe, account.stripes()));
     }
