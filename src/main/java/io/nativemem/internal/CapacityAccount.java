@@ -20,8 +20,8 @@ import java.lang.invoke.VarHandle;
  * <p>Measured on 2 loaded cores (LedgerBench, AtomicFloor and LedgerCpuTime side by side, before
  * and after in one session): one shared counter cost 18.7 ns per reserve + commit + release on one
  * thread, 38 to 163 ns per thread on two and 73 to 78 on four, every operation moving its cache
- * line between the cores; the stripes cost 9 to 12 ns (one run 18), 17 to 26 and 35 to 50, and
- * flat in CPU time (10 to 11 ns at 1, 2 and 4 threads, against 16 to 22 before). The floor of any
+ * line between the cores; the stripes cost 9 to 12 ns (one run 18), 17 to 26 and 35 to 50, and are
+ * flat in CPU time (10 to 15 ns at 1, 2 and 4 threads, against 16 to 22 before). The floor of any
  * design that updates shared memory once per reservation and once per release, a CAS and an add
  * on a line of the thread's own, is 5.1 to 5.6 ns here: two locked instructions. Four threads on
  * two cores take turns, so their time per operation is at least twice that.
