@@ -7,8 +7,15 @@ import java.util.Locale;
 /**
  * A snapshot of the native memory ledger, from {@link NativeMemory#stats()}.
  *
- * <p>The capacity, the count and the reserved bytes are read together: the capacity is checked not
- * to have moved while the others were read, so {@code totalCapacity() <= maxMemory()} and
+ * <p>When no allocation or free is under way, every figure is exact. The ledger keeps part of the
+ * limit as <em>credit</em>: capacity set aside, in stripes that threads pick by their id, for
+ * small blocks (64 KiB and less) to be allocated without touching a counter that every core
+ * shares. Credit is free memory, not counted here. A snapshot sums the stripes one after another,
+ * so while allocations and frees run on other threads, its capacity and reserved bytes may be off
+ * by the credit that moved between a stripe and the rest of the ledger meanwhile: never more than
+ * the credit outstanding, which is at most 1/16 of the limit and at most 128 KiB per stripe (4 to
+ * 8 stripes per core). Its count may likewise miss, for that moment, a block allocated on one
+ * stripe and freed on another. {@code totalCapacity() <= maxMemory()} and
  * {@code reservedMemory() >= totalCapacity()} hold in every snapshot. The event counters (freed,
  * waited, failed) are cumulative since the process started.
  */
@@ -61,12 +68,18 @@ public final class MemoryStats {
     }
 
     /**
-     * The highest {@link #reservedMemory()} of blocks that libc handed out, since the process
-     * started. A reservation that libc then refused never counts, even while other blocks are
-     * allocated; so while an allocation waits for libc's answer, {@link #reservedMemory()} (which
-     * holds its room under the limit) may briefly exceed this peak.
+     * The highest capacity of blocks that libc handed out, since the process started, as seen at
+     * checkpoints: every snapshot, every allocation of a block larger than 64 KiB (or than the
+     * ledger's batch of credit, when the limit is small), and every time a stripe of credit is
+     * refilled. Between two checkpoints, small blocks can only use up the credit outstanding, so
+     * the peak misses at most that much (at most 1/16 of the limit). A large reservation that libc
+     * then refused never counts, even while other blocks are allocated; so while an allocation
+     * waits for libc's answer, {@link #reservedMemory()} (which holds its room under the limit) may
+     * briefly exceed this peak. A small block is counted from its reservation: one that libc
+     * refuses (when the process is out of memory) may reach the peak if a checkpoint falls while
+     * libc is being asked.
      *
-     * @return the highest {@link #reservedMemory()} of blocks that libc handed out
+     * @return the highest capacity of blocks that libc handed out, as seen at checkpoints
      */
     public long peakReservedMemory() {
         return snapshot.peakReservedMemory();

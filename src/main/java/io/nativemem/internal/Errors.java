@@ -27,6 +27,23 @@ public final class Errors {
                 + allocated + ", limit: " + limit + ")");
     }
 
+    /** A release larger than all the ledger has charged: a runtime bug, caught before it changes anything. */
+    public static IllegalStateException releaseExceedsCharged(long bytes, long blocks, long charged) {
+        return new IllegalStateException("Ledger underflow: released bytes=" + bytes + " blocks=" + blocks
+                + " exceed charged=" + charged);
+    }
+
+    /** Bytes returned to the ledger took its total below zero: a runtime bug. */
+    public static IllegalStateException ledgerUnderflow(String what, long bytes, long blocks, long left) {
+        return new IllegalStateException("Ledger underflow: " + what + " bytes=" + bytes + " blocks=" + blocks
+                + " leave charged=" + left);
+    }
+
+    /** Overhead removed that was never added: a runtime bug. */
+    public static IllegalStateException overheadUnderflow(long delta, long left) {
+        return new IllegalStateException("Ledger underflow: overhead delta=" + delta + " leaves overhead=" + left);
+    }
+
     public static OutOfMemoryError allocationFailed(String call, long bytes, long alignment) {
         return new OutOfMemoryError(call + " could not allocate " + bytes + " bytes (alignment: "
                 + alignment + ")");

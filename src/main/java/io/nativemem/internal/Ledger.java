@@ -4,6 +4,7 @@ import io.nativemem.internal.jfr.Jfr;
 import io.nativemem.internal.jfr.ReservationFailureEvent;
 import io.nativemem.internal.jfr.ReservationWaitEvent;
 
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -12,23 +13,41 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The ledger: admits capacity against the limit, the {@code java.nio.Bits} of nativemem.
  *
- * <p>The limit is enforced by one compare-and-set loop on the total capacity, which checks
- * before it adds: the total never exceeds the limit, not even for an instant (Arrow's
- * add-then-check accounting can overshoot briefly; we never do). The block count and the
- * alignment overhead are kept beside it. A release that would take the capacity below zero is
- * a bug in the runtime and throws at once rather than corrupting the ledger silently.
+ * <p>The counting is {@link CapacityAccount}'s: one total charged against the limit, which a
+ * compare-and-set loop that checks before it adds keeps at or below the limit at every instant
+ * (Arrow's add-then-check accounting can overshoot briefly; we never do), and part of it held
+ * as credit by stripes that threads pick by their id, so that a small reservation and its
+ * release cost one compare-and-set each on a cache line that other cores rarely touch. The
+ * ledger is the policy around it: what to do when a reservation does not fit.
  *
  * <p>A reservation is either {@link #commit committed} once libc has handed its block out, or
- * {@link #cancel cancelled}. Only committed blocks count towards the peak: measured, three
- * allocations of 1 TiB that libc refused left a peak of 1 TiB when the peak followed the
- * capacity. Committing costs one more atomic add per allocation, and freeing one more.
+ * {@link #cancel cancelled}. A large reservation (more than one batch of credit, 64 KiB at most)
+ * counts towards the peak only once committed: measured, three allocations of 1 TiB that libc
+ * refused left a peak of 1 TiB when the peak followed the capacity. A small one is committed for
+ * free, and the peak follows small blocks at checkpoints, missing at most the credit outstanding
+ * (see {@link CapacityAccount}).
  *
- * <p>When a reservation does not fit, {@link #reserve} takes the slow path: free what the
+ * <p>Stats: when no operation is under way, every counter of {@link #snapshot} is exact. While
+ * operations run, the capacity in use is the total minus the credit that the stripes were seen
+ * to hold, read one stripe after another: it may be off by the credit moving between the total
+ * and a stripe meanwhile (a batch per move, all credit together at most 1/16 of the limit), and
+ * a block freed on another stripe than the one that admitted it may be read freed before it is
+ * read admitted (the count stops at zero).
+ *
+ * <p>Underflow: a release larger than all the ledger charged, or one whose excess credit takes
+ * the total below zero, throws {@link IllegalStateException}; a smaller excess hides in credit
+ * until the stripes are drained (see {@link CapacityAccount}).
+ *
+ * <p>When a reservation does not fit, {@link #tryReserve} first drains every stripe's credit
+ * back to the total and tries once more: an allocation that fits once credit is drained never
+ * fails. Then {@link #reserve} takes the slow path: free what the
  * reclaimer already found unreachable, ask for a GC (one thread at a time, and not while the
  * previous GC's blocks are still arriving), then wait up to 9 times with exponential back-off
  * (1, 2, 4, ... 256 ms: about 0.5 s in all, as {@code Bits} does), waking as soon as any block
  * is released, before it gives up with {@link OutOfMemoryError}. Waiting threads are served
- * first come, first served ({@link Waiters}).
+ * first come, first served ({@link Waiters}). While any thread waits, the stripes stay closed:
+ * every release goes to the total, where the waiters look for room, and every reservation asks
+ * the total, which keeps the room the waiters claimed.
  *
  * <p>After a wait that brought nothing, a waiter asks for another GC only when one may help:
  * blocks were admitted or threads arrived in the slow path since the last GC was requested
@@ -73,19 +92,10 @@ public final class Ledger {
     private final Reclaimer reclaimer;
     private final ReclaimQueue reclaimQueue;
 
-    private final AtomicLong capacity = new AtomicLong();
+    private final Waiters waiters = new Waiters();
+    private final CapacityAccount account;
     private final AtomicLong overhead = new AtomicLong();
-    // Live blocks = allocated - released; two adders scale where one shared counter would bounce
-    // between cores (measured: reserve + release at 2 threads cost 321 ns with one AtomicLong).
-    private final LongAdder allocatedBlocks = new LongAdder();
-    private final LongAdder releasedBlocks = new LongAdder();
     private final LongAdder discardedBlocks = new LongAdder();
-    // The reserved bytes of the blocks libc handed out: what the peak follows. A reservation counts
-    // here only from commit(), so one that libc then refuses never reaches the peak, not even
-    // while another thread's allocation raises it (a peak read from the capacity would count every
-    // reservation still waiting for libc's answer).
-    private final AtomicLong handedOut = new AtomicLong();
-    private final AtomicLong peakReserved = new AtomicLong();
 
     private final LongAdder waitedReservations = new LongAdder();
     private final LongAdder waitedNanos = new LongAdder();
@@ -93,7 +103,6 @@ public final class Ledger {
     private final LongAdder gcRequests = new LongAdder();
     private final LongAdder freedByGc = new LongAdder();
 
-    private final Waiters waiters = new Waiters();
     private final AtomicBoolean gcInFlight = new AtomicBoolean();
     // GC requests are numbered as they start; gcsCompleted is the highest number of one that the
     // runtime did not decline and that ran to its end.
@@ -114,12 +123,33 @@ public final class Ledger {
      *     hands unreachable arenas and blocks over through it
      */
     public Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue) {
+        this(limit, reclaimer, reclaimQueue, CapacityAccount.defaultStripes());
+    }
+
+    private Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue, int stripes) {
+        this(limit, reclaimer, reclaimQueue, stripes, CapacityAccount.defaultBatch(limit, stripes));
+    }
+
+    /**
+     * For tests: a ledger with {@code stripes} stripes of credit (a power of two, at least 2) and
+     * batches of {@code batch} bytes (a stripe holds at most two), so that a test knows where
+     * credit sits; see {@link #tryReserve(int, long)} and {@link #release(int, long, long)}.
+     *
+     * @throws IllegalArgumentException for a negative limit, a stripe count that is not a power of
+     *     two in [2, 65536], or a batch outside [0, 1 MiB)
+     */
+    public Ledger(long limit, Reclaimer reclaimer, int stripes, long batch) {
+        this(limit, reclaimer, ReclaimQueue.unserved(), stripes, batch);
+    }
+
+    private Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue, int stripes, long batch) {
         if (limit < 0) {
             throw Errors.invalidSize("limit", limit);
         }
         this.limit = limit;
         this.reclaimer = reclaimer;
         this.reclaimQueue = reclaimQueue;
+        this.account = new CapacityAccount(limit, stripes, batch, waiters::signal);
     }
 
     /** Where the cleanups of the arenas and blocks charged to this ledger are registered. */
@@ -132,35 +162,55 @@ public final class Ledger {
     }
 
     /**
-     * Admits {@code bytes} of capacity, or returns {@code false} without changing anything. Never blocks. Leaves alone the room that threads
-     * waiting in the slow path have claimed. The caller then either {@link #commit}s the
-     * reservation once its block exists, or {@link #cancel}s it.
+     * Admits {@code bytes} of capacity, or returns {@code false} without changing anything but
+     * where credit sits. Never waits. Leaves alone the room that threads waiting in the slow path
+     * have claimed. Before it gives up it drains every stripe's credit back to the total: it
+     * returns {@code false} only when the reservation does not fit beside the capacity in use and
+     * the waiters' claims. The caller then either {@link #commit}s the reservation once its block
+     * exists, or {@link #cancel}s it.
      */
     public boolean tryReserve(long bytes) {
-        return tryReserve(bytes, waiters.claimed());
-    }
-
-    private boolean tryReserve(long bytes, long keepFree) {
-        long current;
-        do {
-            current = capacity.get();
-            if (bytes > limit - current - keepFree) {
-                return false;
-            }
-        } while (!capacity.weakCompareAndSetVolatile(current, current + bytes));
-        allocatedBlocks.increment();
-        return true;
+        return tryReserveOn(account.stripe(), bytes);
     }
 
     /**
-     * Records that the block of an admitted reservation exists (libc returned it): from now on it
-     * counts towards the peak, and {@link #release} or {@link #discard} returns it.
+     * For tests: {@link #tryReserve(long)} through stripe {@code stripe}, whatever the thread.
+     *
+     * @throws IndexOutOfBoundsException if there is no such stripe
+     */
+    public boolean tryReserve(int stripe, long bytes) {
+        return tryReserveOn(Objects.checkIndex(stripe, account.stripes()), bytes);
+    }
+
+    private boolean tryReserveOn(int stripe, long bytes) {
+        // The fast path is one compare-and-set on the stripe; everything else is out of line.
+        return account.takeCredit(stripe, bytes) || tryReserveSlowly(stripe, bytes);
+    }
+
+    private boolean tryReserveSlowly(int stripe, long bytes) {
+        if (account.take(stripe, bytes, waiters.claimed())) {
+            return true;
+        }
+        // The room may be held as credit by other stripes: drain it and try once more. Never
+        // for a reservation that no draining could fit.
+        if (bytes > limit) {
+            return false;
+        }
+        account.close();
+        try {
+            return account.take(stripe, bytes, waiters.claimed());
+        } finally {
+            account.open();
+        }
+    }
+
+    /**
+     * Records that the block of an admitted reservation exists (libc returned it), so that
+     * {@link #release} or {@link #discard} returns it. A large block counts towards the peak from
+     * now on; a small one costs nothing here, and the peak sees it at its next checkpoint.
      */
     public void commit(long bytes) {
-        long inUse = handedOut.addAndGet(bytes);
-        if (inUse > peakReserved.get()) {
-            peakReserved.accumulateAndGet(inUse, Math::max);
-        }
+        account.commit(bytes);
     }
 
     /**
@@ -182,44 +232,49 @@ public final class Ledger {
     public void addOverhead(long delta) {
         long left = overhead.addAndGet(delta);
         if (left < 0) {
-            throw new IllegalStateException("Ledger underflow: overhead " + delta + " leaves " + left);
+            throw Errors.overheadUnderflow(delta, left);
         }
     }
 
     /**
      * Returns the reservations of {@code blocks} {@link #commit committed} blocks that were freed
-     * (a closing arena returns all of its blocks at once) and wakes threads waiting for room.
+     * (a closing arena returns all of its blocks at once): to the credit of the thread's stripe,
+     * or, while threads wait for room, to the total, waking them.
      *
-     * @throws IllegalStateException if that would take the capacity below zero: a runtime bug
+     * @throws IllegalStateException if the bytes exceed all the ledger charged, or take its total
+     *     below zero: a runtime bug
      */
     public void release(long bytes, long blocks) {
-        // Before the capacity: the bytes handed out never exceed the bytes reserved.
-        handedOut.addAndGet(-bytes);
-        returnReservation(bytes, blocks);
+        account.give(account.stripe(), bytes, blocks);
     }
 
-    private void returnReservation(long bytes, long blocks) {
-        long left = capacity.addAndGet(-bytes);
-        releasedBlocks.add(blocks);
-        if (left < 0) {
-            throw new IllegalStateException("Ledger underflow: released bytes=" + bytes
-                    + " blocks=" + blocks + ", leaving capacity=" + left);
-        }
-        waiters.signal();
+    /**
+     * For tests: {@link #release(long, long)} through stripe {@code stripe}, whatever the thread.
+     *
+     * @throws IndexOutOfBoundsException if there is no such stripe
+     * @throws IllegalStateException as {@link #release(long, long)} does
+     */
+    public void release(int stripe, long bytes, long blocks) {
+        account.give(Objects.checkIndex(stripe, account.stripes()), bytes, blocks);
     }
 
     /**
      * Returns a reservation that never got its block (libc refused it, or a step before failed):
-     * not counted as freed, and never counted in the peak.
+     * not counted as freed. A large one never counted in the peak; a small one may have, if a
+     * checkpoint fell while libc was being asked.
+     *
+     * @throws IllegalStateException if the bytes take the total below zero: a runtime bug
      */
     public void cancel(long bytes) {
-        returnReservation(bytes, 1);
+        account.cancel(account.stripe(), bytes);
         discardedBlocks.increment();
     }
 
     /**
      * Returns the reservation of a {@link #commit committed} block that never reached its user (a
      * later step failed and freed it): not counted as freed.
+     *
+     * @throws IllegalStateException as {@link #release(long, long)} does
      */
     public void discard(long bytes) {
         release(bytes, 1);
@@ -232,7 +287,7 @@ public final class Ledger {
      * {@link #cancel}led the reservation and throws.
      */
     public void recordRefusedByLibc(long bytes) {
-        recordFailure(bytes, capacity.get());
+        recordFailure(bytes, account.inUse());
     }
 
     /** Counts blocks the runtime's cleaner freed after the GC found them unreachable. */
@@ -243,7 +298,7 @@ public final class Ledger {
     private void reserveSlowly(long bytes) {
         // What was allocated when the reservation did not fit, for the wait event: read before
         // anything is reclaimed, so a reclaimer that frees a block meanwhile cannot hide it.
-        long allocatedAtStart = capacity.get();
+        long allocatedAtStart = account.inUse();
         if (bytes > limit) {
             // No amount of freeing can make room: fail without disturbing the GC.
             fail(bytes);
@@ -261,7 +316,10 @@ public final class Ledger {
             event.begin();
         }
         long myGcs = gcRequests.sum();
+        int stripe = account.stripe();
         Waiters.Waiter me = waiters.join(bytes);
+        // Closed until we leave: no credit hides room from us, and none is taken past our claim.
+        account.close();
         try {
             requestGcUnlessInFlight();
             long waitNanos = TimeUnit.MILLISECONDS.toNanos(1);
@@ -280,7 +338,7 @@ public final class Ledger {
                 long waitEnd = System.nanoTime() + waitNanos;
                 for (;;) {
                     reclaimer.reclaimPending();
-                    if (tryReserve(bytes, waiters.claimedAhead(me))) {
+                    if (account.take(stripe, bytes, waiters.claimedAhead(me))) {
                         succeeded = true;
                         return;
                     }
@@ -288,14 +346,14 @@ public final class Ledger {
                     if (left <= 0) {
                         break;
                     }
-                    interrupted |= waiters.await(me, needed -> needed <= limit - capacity.get(), left);
+                    interrupted |= waiters.await(me, needed -> needed <= limit - account.charged(), left);
                 }
             }
             // Another thread's GC may have started before our garbage was dropped: before giving
             // up, make sure one GC started after we arrived has run to its end.
             if (gcsCompleted.get() <= gcsBefore && requestGc(true)) {
                 reclaimer.reclaimPending();
-                if (tryReserve(bytes, waiters.claimedAhead(me))) {
+                if (account.take(stripe, bytes, waiters.claimedAhead(me))) {
                     succeeded = true;
                     return;
                 }
@@ -303,6 +361,7 @@ public final class Ledger {
             fail(bytes);
         } finally {
             waiters.leave(me);
+            account.open();
             waitedNanos.add(System.nanoTime() - start);
             if (event != null && event.shouldCommit()) {
                 event.size = bytes;
@@ -319,7 +378,7 @@ public final class Ledger {
     }
 
     private void fail(long bytes) {
-        long allocated = capacity.get();
+        long allocated = account.inUse();
         recordFailure(bytes, allocated);
         throw Errors.cannotReserve(bytes, allocated, limit);
     }
@@ -362,7 +421,7 @@ public final class Ledger {
 
     /** Grows with every reservation admitted and every arrival in the slow path. */
     private long activity() {
-        return allocatedBlocks.sum() + waitedReservations.sum();
+        return account.sums().allocated() + waitedReservations.sum();
     }
 
     private boolean requestGc(boolean force) {
@@ -381,25 +440,53 @@ public final class Ledger {
     }
 
     /**
-     * The counters at one instant: the capacity is re-read to make sure it did not move meanwhile.
-     * The count and the reserved bytes include reservations still waiting for libc's answer; the
-     * peak only blocks that libc handed out.
+     * The counters, summed over the stripes; a checkpoint of the peak. Exact when no operation is
+     * under way; otherwise see the class comment for how far they may be off. The count and the
+     * reserved bytes include reservations still waiting for libc's answer; the peak only the
+     * large blocks that libc handed out.
      */
     public Snapshot snapshot(long mappedCount, long mappedBytes) {
-        for (;;) {
-            long cap = capacity.get();
-            long released = releasedBlocks.sum(); // before allocated: the difference never goes negative
-            long allocated = allocatedBlocks.sum();
-            long extra = overhead.get();
-            // A commit may have raised the bytes handed out and not yet the peak.
-            long peak = Math.max(peakReserved.get(), handedOut.get());
-            if (cap == capacity.get()) {
-                long byGc = freedByGc.sum();
-                return new Snapshot(allocated - released, cap + extra, cap, limit, peak,
-                        byGc, released - byGc - discardedBlocks.sum(), waitedReservations.sum(),
-                        waitedNanos.sum(), failedReservations.sum(), gcRequests.sum(), mappedCount, mappedBytes);
-            }
-        }
+        CapacityAccount.Sums sums = account.sums();
+        long extra = overhead.get();
+        long peak = account.raisePeak(0);
+        long byGc = freedByGc.sum();
+        return new Snapshot(sums.count(), sums.inUse() + extra, sums.inUse(), limit, peak,
+                byGc, sums.released() - byGc - discardedBlocks.sum(), waitedReservations.sum(),
+                waitedNanos.sum(), failedReservations.sum(), gcRequests.sum(), mappedCount, mappedBytes);
+    }
+
+    /** For tests: the total charged against the limit, credit included; never above the limit. */
+    public long charged() {
+        return account.charged();
+    }
+
+    /** For tests: the credit all stripes hold now. */
+    public long credit() {
+        return account.credit();
+    }
+
+    /**
+     * For tests: the credit stripe {@code stripe} holds now.
+     *
+     * @throws IndexOutOfBoundsException if there is no such stripe
+     */
+    public long credit(int stripe) {
+        return account.credit(Objects.checkIndex(stripe, account.stripes()));
+    }
+
+    /** For tests: whether the stripes are closed (a thread waits for room, or drains credit). */
+    public boolean creditClosed() {
+        return account.closed();
+    }
+
+    /** For tests: how many stripes of credit. */
+    public int stripes() {
+        return account.stripes();
+    }
+
+    /** For tests: the bytes of a batch of credit; larger reservations go to the total. */
+    public long batch() {
+        return account.batch();
     }
 
     /** The ledger's counters at one instant, exposed publicly as {@code MemoryStats}. */
