@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
@@ -38,6 +39,23 @@ public class AllocateFree {
 
     @Benchmark
     public long nativememConfined() {
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            return arena.allocateBuffer(size).getLong(0);
+        }
+    }
+
+    /** As {@link #nativememConfined}, with a segment instead of a buffer: what the JDK's variant does. */
+    @Benchmark
+    public long nativememConfinedSegment() {
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            return arena.allocate(size, 16).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    /** Two threads, each with arenas of its own: what they share inside the runtime shows here. */
+    @Benchmark
+    @Threads(2)
+    public long nativememConfinedTwoThreads() {
         try (NativeArena arena = NativeArena.ofConfined()) {
             return arena.allocateBuffer(size).getLong(0);
         }
@@ -83,6 +101,14 @@ public class AllocateFree {
 
     @Benchmark
     public long jdkArenaConfined() {
+        try (Arena arena = Arena.ofConfined()) {
+            return arena.allocate(size, 16).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long jdkArenaConfinedTwoThreads() {
         try (Arena arena = Arena.ofConfined()) {
             return arena.allocate(size, 16).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
         }
