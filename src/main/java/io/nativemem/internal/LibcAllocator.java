@@ -127,6 +127,18 @@ public final class LibcAllocator {
         }
     }
 
+    /**
+     * Frees a block smaller than {@link #CRITICAL_LIMIT} that {@link #allocateZeroed} returned,
+     * through the critical call: an arena's slabs, whose size it does not keep.
+     */
+    public static void freeSmall(long address) {
+        try {
+            FREE.invokeExact(MemorySegment.ofAddress(address));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** Rethrows what a downcall threw: unchecked as it is, anything else wrapped. */
     static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
