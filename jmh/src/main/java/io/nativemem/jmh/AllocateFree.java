@@ -136,6 +136,16 @@ public class AllocateFree {
         return v;
     }
 
+    /** The floor with handles that take and return addresses as {@code long}s: no segment is made or checked. */
+    @Benchmark
+    public long rawFfmCriticalLongs() throws Throwable {
+        long block = (long) Libc.MALLOC_J.invokeExact((long) size);
+        long ignored = (long) Libc.MEMSET_J.invokeExact(block, 0, (long) size);
+        long v = MemorySegment.ofAddress(block).reinterpret(8).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+        Libc.FREE_J.invokeExact(block);
+        return v;
+    }
+
     /** libc handles for the floor, built the same way nativemem builds its own. */
     static final class Libc {
         static final MethodHandle MALLOC = Jdk.critical("malloc",
@@ -147,5 +157,14 @@ public class AllocateFree {
                         java.lang.foreign.ValueLayout.JAVA_LONG));
         static final MethodHandle FREE = Jdk.critical("free",
                 java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.ADDRESS));
+        static final MethodHandle MALLOC_J = Jdk.critical("malloc",
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_LONG,
+                        java.lang.foreign.ValueLayout.JAVA_LONG));
+        static final MethodHandle MEMSET_J = Jdk.critical("memset",
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_LONG,
+                        java.lang.foreign.ValueLayout.JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_INT,
+                        java.lang.foreign.ValueLayout.JAVA_LONG));
+        static final MethodHandle FREE_J = Jdk.critical("free",
+                java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.JAVA_LONG));
     }
 }

@@ -75,6 +75,7 @@ public final class Report {
             {"AllocateFree.jdkArenaShared", "JDK Arena.ofShared + close"},
             {"AllocateFree.jdkArenaAutoGc", "JDK Arena.ofAuto, freed by the GC"},
             {"AllocateFree.rawFfmCritical", "libc malloc+memset+free, critical FFM (floor)"},
+            {"AllocateFree.rawFfmCriticalLongs", "the same, pointers passed as longs"},
         };
         for (String[] v : variants) {
             row(v[1], size -> format(get(v[0] + "@" + size)));
