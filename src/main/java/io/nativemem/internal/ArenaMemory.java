@@ -55,7 +55,7 @@ public final class ArenaMemory extends Cleanup {
 
     /**
      * Registers the record of an arena whose segments live in {@code scope}; it frees them once the
-     * scope is unreachable, unless {@link #runExplicitly()} did first.
+     * scope is unreachable, unless the arena's {@code close()} did first ({@link #runOnClose}).
      *
      * @param scope what the GC watches; must not reference this record
      */

@@ -111,6 +111,29 @@ class ReclaimQueueTest {
     }
 
     @Test
+    void aCleanupRunOnCloseIsNeverHandedOverByTheGcAndIsSweptAway() throws Exception {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        Tally tally = new Tally();
+        Object watched = new Object();
+        Counted closed = new Counted(watched, queue, 1, tally);
+        new Counted(new Object(), queue, 2, tally); // registered after it: the sweep starts behind this head
+        closed.runOnClose(watched);
+        assertTrue(closed.isDone());
+        assertFalse(closed.byGc);
+        watched = null;
+        assertEquals(1, drainUntil(queue, 2), "only the other one, whose object nobody held");
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(20);
+            assertEquals(0, queue.drain());
+        }
+        assertEquals(1, tally.ran.stream().filter(id -> id == 1).count());
+        assertEquals(2, tally.runs.get());
+        queue.sweep();
+        assertFalse(queue.registered().contains(closed), "unlinked by the sweep");
+    }
+
+    @Test
     void aSweepUnlinksTheCleanupsThatRanAndKeepsEveryOther() {
         ReclaimQueue queue = ReclaimQueue.unserved();
         Tally tally = new Tally();
