@@ -1,10 +1,12 @@
 package io.nativemem.jmh;
 
+import io.nativemem.internal.Ledger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
@@ -23,7 +25,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * its segments' scope is a JDK confined arena's, and a forgotten arena is freed by the GC only if
  * a phantom reference watches that scope. The reference's referent must be on the heap, so the
  * JDK's session escapes (the JDK's own confined arena, which nothing watches, is scalar-replaced
- * and allocates 0 bytes). Compare {@code -prof gc} of these with {@code AllocateFree}.
+ * and allocates 0 bytes). The ledger's share is measured here too: every block must be charged to
+ * it. Compare {@code -prof gc} of these with {@code AllocateFree}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -42,6 +45,8 @@ public class ArenaFloor {
     private static final AtomicReferenceArray<Object> STRIPED_HEADS = new AtomicReferenceArray<>(STRIPES * SPACING);
 
     private Object sink;
+    /** A ledger of this benchmark's own, as every block of an arena must be charged to one. */
+    private final Ledger ledger = new Ledger(1L << 40, Ledger.Reclaimer.NONE);
 
     /** A JDK confined arena opened and closed: nothing escapes, so C2 removes the objects. */
     @Benchmark
@@ -78,6 +83,27 @@ public class ArenaFloor {
     public boolean phantomOnScopeTwoThreadsStriped() {
         long id = Thread.currentThread().threadId();
         return phantom((int) ((id * 0x9E3779B97F4A7C15L) >>> 60) * SPACING);
+    }
+
+    /** What the ledger costs a one-block arena: reserve and commit the block, release it at close. */
+    @Benchmark
+    public long ledgerOneBlock() {
+        ledger.reserve(64);
+        ledger.commit(64);
+        ledger.release(64, 1);
+        return 64;
+    }
+
+    /** What the ledger costs per block of 100 from one arena: reserve and commit each, one release. */
+    @Benchmark
+    @OperationsPerInvocation(100)
+    public long ledgerPerBlockOf100() {
+        for (int i = 0; i < 100; i++) {
+            ledger.reserve(64);
+            ledger.commit(64);
+        }
+        ledger.release(6400, 100);
+        return 6400;
     }
 
     private static final int GLOBAL_HEAD_INDEX = -1;

@@ -133,6 +133,9 @@ public final class Report {
             {"ArenaFloor.phantomOnScope", "+ a phantom reference on the scope, one CAS, cleared"},
             {"ArenaFloor.phantomOnScopeTwoThreadsOneHead", "the same, 2 threads, one list head"},
             {"ArenaFloor.phantomOnScopeTwoThreadsStriped", "the same, 2 threads, heads striped by thread"},
+            {"ArenaFloor.ledgerOneBlock", "ledger: reserve + commit + release of one block"},
+            {"ArenaFloor.ledgerPerBlockOf100", "ledger: reserve + commit per block of 100, one release"},
+            {"AllocateFree.rawFfmCriticalLongs@64", "libc: malloc + memset + free of 64 B, pointers as longs"},
         };
         for (String[] f : floor) {
             Result r = get(f[0]);
