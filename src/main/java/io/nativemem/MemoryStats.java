@@ -41,9 +41,19 @@ public final class MemoryStats {
     }
 
     /**
-     * Bytes reserved for live blocks: their capacity plus any alignment overhead.
+     * Bytes the runtime holds for live blocks: their {@linkplain #totalCapacity() capacity}, plus
+     * the bytes it holds beyond that capacity, which do not count against the limit.
      *
-     * @return bytes reserved for live blocks: their capacity plus any alignment overhead
+     * <p>Those are today the slack of arenas' slabs: an explicit or automatic arena carves its
+     * small blocks out of slabs it {@code malloc}s, and a slab's bytes that hold no block (alignment
+     * padding between blocks, and the end that the next block did not fit in) are added here once
+     * per slab, when the arena moves on to its next slab, and subtracted when the arena is freed.
+     * The unused end of an arena's current slab is not counted until then: at most 64 KiB per live
+     * arena. Blocks of their own (larger blocks, aligned ones from {@code posix_memalign}, GC-managed
+     * buffers) hold nothing beyond their capacity. What {@code malloc} itself keeps per chunk is
+     * not counted.
+     *
+     * @return bytes held for live blocks: their capacity plus the slack of retired slabs
      */
     public long reservedMemory() {
         return snapshot.reservedMemory();

@@ -66,8 +66,15 @@ public sealed interface NativeArena extends Arena permits NativeArenaImpl {
     }
 
     /**
-     * Allocates a zeroed block: reserve against the limit, {@code malloc} (or
-     * {@code posix_memalign} above 16-byte alignment), zero, wrap.
+     * Allocates a zeroed block: reserve its size against the limit, then carve it from a slab of
+     * the arena, or {@code malloc} it (or {@code posix_memalign} it above 4096-byte alignment) on
+     * its own when it is larger than 4 KiB, zero, wrap.
+     *
+     * @apiNote Blocks of up to 4 KiB aligned to at most 4096 are carved from slabs that the arena
+     *     {@code malloc}s and zeroes itself: the first is sized for the first block, each later one
+     *     twice the previous, up to 64 KiB; all are freed when the arena is. A block costs then no
+     *     libc call, and every block still counts against the limit with exactly its size. Every
+     *     block starts at a multiple of 16 at least, as a {@code malloc}'ed one does.
      *
      * @param byteSize the size in bytes, {@code >= 0}
      * @param byteAlignment the alignment in bytes, a power of two

@@ -1,12 +1,14 @@
 package io.nativemem;
 
-import io.nativemem.internal.ArenaCleanup;
-import io.nativemem.internal.BlockList;
+import io.nativemem.internal.ArenaMemory;
 import io.nativemem.internal.Errors;
 import io.nativemem.internal.Faults;
 import io.nativemem.internal.FileMapper;
+import io.nativemem.internal.LeakDetection;
 import io.nativemem.internal.Ledger;
+import io.nativemem.internal.LibcAllocator;
 import io.nativemem.internal.NativeBlocks;
+import io.nativemem.internal.Slabs;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -20,9 +22,18 @@ import java.util.Objects;
  *
  * <p>A JDK arena of the same kind (a shared one, never closed, for {@code AUTO}) provides the
  * scope: segments are attached to it with {@code reinterpret}, so closing it makes every view
- * throw {@link IllegalStateException}, and the JDK checks owner threads for us. The blocks
- * themselves are ours: recorded in a {@link BlockList}, freed by an {@link ArenaCleanup} that
- * watches the scope, explicitly on {@link #close()} or by the GC when nobody can reach the scope.
+ * throw {@link IllegalStateException}, and the JDK checks owner threads for us. The memory itself
+ * is ours: small blocks are carved from slabs this arena malloc'ed ({@link Slabs}), larger ones are
+ * malloc'ed on their own, and an {@link ArenaMemory} records both and frees them, explicitly on
+ * {@link #close()} or by the GC when nobody can reach the scope. It is registered at the first
+ * allocation or mapping: an arena that never allocates costs the JDK's arena and this object.
+ *
+ * <p>Every block is charged to the ledger on its own ({@code reserve}, then {@code commit} once
+ * it exists), whether carved or malloc'ed, and all are released together when the arena is freed.
+ *
+ * <p>A confined arena's allocation path takes no lock and no atomic of its own: only its owner
+ * thread allocates and closes. A shared or automatic arena carves under the monitor of its
+ * {@code ArenaMemory}, which the free takes too, and registers and closes under its own.
  *
  * @implNote This class sits in the exported package, package-private, because a sealed type's
  *     permitted subclasses must share its package when the library runs on the class path.
@@ -42,17 +53,26 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
     private final Kind kind;
     private final Ledger ledger;
     private final Arena scopeArena;
-    private final BlockList blocks;
-    private final ArenaCleanup cleanup;
     private final Thread owner;
+    // Where the arena was created, when leak detection traces it; null otherwise.
+    private final Throwable createdAt;
+    // Registered at the first allocation or mapping. A shared arena registers under its monitor; a
+    // thread that reads null here without it then checks again under it.
+    private ArenaMemory memory;
+    // The current slab, and its free range: the next block starts at top, aligned up, and must end
+    // by end. With no slab yet nothing fits. Guarded by memory's monitor in a concurrent arena.
+    private MemorySegment slab;
+    private long top;
+    private long end = -1;
+    // Bytes of the current slab that hold no block: padding, and blocks that never reached a user.
+    private long waste;
 
     private NativeArenaImpl(Kind kind, Ledger ledger, Arena scopeArena) {
         this.kind = kind;
         this.ledger = ledger;
         this.scopeArena = scopeArena;
-        this.blocks = kind == Kind.CONFINED ? BlockList.confined(ledger) : BlockList.concurrent(ledger);
         this.owner = kind == Kind.CONFINED ? Thread.currentThread() : null;
-        this.cleanup = new ArenaCleanup(scopeArena.scope(), blocks, kind.label, kind != Kind.AUTO);
+        this.createdAt = kind != Kind.AUTO && LeakDetection.enabled() ? LeakDetection.creationSite() : null;
     }
 
     /** An arena of this kind whose blocks are charged to the process-wide ledger. */
@@ -70,22 +90,190 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
     public MemorySegment allocate(long byteSize, long byteAlignment) {
         NativeBlocks.validate(byteSize, byteAlignment);
         checkUsable();
-        long address = NativeBlocks.allocate(ledger, byteSize, byteAlignment);
+        if (!Slabs.carves(byteSize, byteAlignment)) {
+            return allocateOnItsOwn(byteSize, byteAlignment);
+        }
+        if (owner == null) {
+            return carveShared(byteSize, byteAlignment);
+        }
+        memory();
+        ledger.reserve(byteSize);
+        return carve(byteSize, byteAlignment);
+    }
+
+    /** As {@link #carve}, for any thread of a shared or automatic arena. */
+    private MemorySegment carveShared(long size, long requestedAlignment) {
+        ArenaMemory m = memory();
+        ledger.reserve(size);
+        synchronized (m) {
+            if (!scopeArena.scope().isAlive()) {
+                ledger.cancel(size);
+                throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
+            }
+            return carve(size, requestedAlignment);
+        }
+    }
+
+    /**
+     * Carves a block from the current slab, or from a new one when it does not fit, for a
+     * reservation the caller made; commits and counts it, or cancels the reservation if it fails.
+     * What runs for every block is a bounds check and a slice of the slab's segment: the
+     * restricted {@code reinterpret}, whose check alone is 314 bytes of bytecode for the JIT to
+     * inline, runs once per slab.
+     */
+    private MemorySegment carve(long size, long requestedAlignment) {
+        long alignment = Math.max(requestedAlignment, Slabs.MIN_ALIGNMENT);
+        long address = (top + alignment - 1) & -alignment;
+        if (address + size > end) { // no slab yet, or the block does not fit in what is left of it
+            address = nextSlab(size, alignment, requestedAlignment);
+        }
+        waste += address - top;
+        top = address + size;
+        MemorySegment segment;
+        try {
+            segment = slab.asSlice(address - slab.address(), size);
+            Faults.check(Faults.Point.WRAP);
+        } catch (Throwable e) { // the heap had no room for the segment: its bytes stay unused in the slab
+            waste += size;
+            ledger.cancel(size);
+            throw e;
+        }
+        ledger.commit(size);
+        memory.countBlock(size);
+        return segment;
+    }
+
+    /** Opens the next slab, with room for the block; returns the block's address in it. */
+    private long nextSlab(long size, long alignment, long requestedAlignment) {
+        ArenaMemory m = memory;
+        long current = m.slab() == 0 ? 0 : end - m.slab();
+        long slabSize = Slabs.nextSize(current, size, alignment);
+        MemorySegment opened = openSlab(m, scopeArena, ledger, slabSize, current, end - top + waste, size,
+                requestedAlignment);
+        slab = opened;
+        top = opened.address();
+        end = top + slabSize;
+        waste = 0;
+        return (top + alignment - 1) & -alignment;
+    }
+
+    /**
+     * Allocates and zeroes a slab of {@code slabSize} bytes, makes it {@code m}'s current one
+     * (retiring the current one, {@code current} bytes with {@code slack} of them unused), and
+     * returns it as a segment in the arena's scope. Static, so that this arena need not be
+     * allocated on the heap when the JIT does not inline it.
+     *
+     * @throws OutOfMemoryError when libc has no memory: the reservation of the block is cancelled
+     */
+    private static MemorySegment openSlab(ArenaMemory m, Arena scope, Ledger ledger, long slabSize, long current,
+                                          long slack, long size, long requestedAlignment) {
+        long base = 0;
+        MemorySegment opened = null;
+        try {
+            base = Slabs.allocate(slabSize);
+            if (base != 0) {
+                opened = MemorySegment.ofAddress(base).reinterpret(slabSize, scope, null);
+                m.openSlab(base, current, slack); // last: once recorded, the slab is freed with the arena
+            }
+        } catch (Throwable e) { // the heap had no room to wrap or record the slab
+            LibcAllocator.freeSmall(base);
+            ledger.cancel(size);
+            throw e;
+        }
+        if (base == 0) {
+            ledger.cancel(size);
+            ledger.recordRefusedByLibc(size);
+            throw Errors.slabAllocationFailed(slabSize, size, requestedAlignment);
+        }
+        return opened;
+    }
+
+    /** Allocates a block too large to carve: malloc'ed (or posix_memalign'ed) on its own, as a whole. */
+    private MemorySegment allocateOnItsOwn(long size, long alignment) {
+        ArenaMemory m = memory();
+        long address = NativeBlocks.allocate(ledger, size, alignment);
         boolean owned = false;
         try {
-            MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(byteSize, scopeArena, null);
-            Faults.check(Faults.Point.WRAP);
-            owned = blocks.add(address, byteSize);
-            if (!owned) {
-                throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
+            MemorySegment segment = wrap(address, size);
+            if (owner != null) {
+                m.addBlock(address, size);
+                owned = true;
+            } else {
+                synchronized (m) {
+                    if (!scopeArena.scope().isAlive()) {
+                        throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
+                    }
+                    m.addBlock(address, size);
+                    owned = true;
+                }
             }
             return segment;
         } finally {
             if (!owned) {
-                NativeBlocks.discard(ledger, address, byteSize);
+                NativeBlocks.discard(ledger, address, size);
             }
         }
     }
+
+    private MemorySegment wrap(long address, long size) {
+        MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(size, scopeArena, null);
+        Faults.check(Faults.Point.WRAP);
+        return segment;
+    }
+
+    /** Registers the record of a shared or automatic arena's memory, at its first allocation or mapping. */
+    private ArenaMemory registerShared() {
+        synchronized (this) { // close() takes it too: no record is registered after the arena closed
+            if (memory == null) {
+                if (!scopeArena.scope().isAlive()) {
+                    throw Errors.alreadyClosed();
+                }
+                memory = ArenaMemory.register(scopeArena.scope(), origin(ledger, kind, createdAt));
+            }
+            return memory;
+        }
+    }
+
+    /** Registers the record of this arena's memory, at its first allocation or mapping, if it has none. */
+    private ArenaMemory memory() {
+        ArenaMemory m = memory;
+        if (m != null) {
+            return m;
+        }
+        if (owner == null) {
+            return registerShared();
+        }
+        return memory = ArenaMemory.register(scopeArena.scope(), origin(ledger, kind, createdAt));
+    }
+
+    private static ArenaMemory.Origin origin(Ledger ledger, Kind kind, Throwable createdAt) {
+        if (createdAt != null) {
+            return new ArenaMemory.Origin(ledger, kind.label, kind != Kind.AUTO, kind != Kind.CONFINED, createdAt);
+        }
+        Origins cached = origins;
+        if (cached == null || cached.ledger != ledger) {
+            origins = cached = new Origins(ledger);
+        }
+        return cached.byKind[kind.ordinal()];
+    }
+
+    /** The origins of the untraced arenas of one ledger, one per kind: shared by all of them. */
+    private static final class Origins {
+        final Ledger ledger;
+        final ArenaMemory.Origin[] byKind = new ArenaMemory.Origin[Kind.values().length];
+
+        Origins(Ledger ledger) {
+            this.ledger = ledger;
+            for (Kind kind : Kind.values()) {
+                byKind[kind.ordinal()] = new ArenaMemory.Origin(ledger, kind.label, kind != Kind.AUTO,
+                        kind != Kind.CONFINED, null);
+            }
+        }
+    }
+
+    // The origins of the ledger the last arena registered with: the process's, outside tests.
+    // Published racily, which is safe: the fields are final, and a thread that misses it makes its own.
+    private static Origins origins;
 
     @Override
     public NativeBuffer allocateBuffer(long capacity, long alignment) {
@@ -99,14 +287,23 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
         Objects.requireNonNull(mode, "mode");
         FileMapper.validate(offset, length);
         checkUsable();
+        ArenaMemory m = memory();
         FileMapper.Region region = FileMapper.map(file, mode, offset, length);
         boolean owned = region.span() == 0;
         try {
             MemorySegment mapping = MemorySegment.ofAddress(region.base()).reinterpret(region.span(), scopeArena, null);
             if (!owned) {
-                owned = blocks.addMapping(region.base(), region.span(), length);
-                if (!owned) {
-                    throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
+                if (owner != null) {
+                    m.addMapping(region.base(), region.span(), length);
+                    owned = true;
+                } else {
+                    synchronized (m) {
+                        if (!scopeArena.scope().isAlive()) {
+                            throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
+                        }
+                        m.addMapping(region.base(), region.span(), length);
+                        owned = true;
+                    }
                 }
             }
             MemorySegment exposed = mapping.asSlice(region.delta(), length);
@@ -131,11 +328,22 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
         if (kind == Kind.AUTO) {
             throw Errors.autoArenaClose();
         }
-        if (owner != null && owner != Thread.currentThread()) {
-            throw Errors.wrongThread(owner);
+        ArenaMemory m;
+        if (owner != null) {
+            if (owner != Thread.currentThread()) {
+                throw Errors.wrongThread(owner);
+            }
+            scopeArena.close(); // checks double close; kills every view
+            m = memory;
+        } else {
+            synchronized (this) { // no record registers after this: register() checks the scope under it
+                scopeArena.close();
+                m = memory;
+            }
         }
-        scopeArena.close(); // checks double close; kills every view
-        cleanup.runExplicitly();
+        if (m != null) {
+            m.runOnClose(scopeArena.scope()); // the scope closed just above: this close is the only one
+        }
     }
 
     @Override
@@ -163,9 +371,16 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
         }
     }
 
+    /** The current slab's start and end, {@code null} before the first; for tests, on the owner thread. */
+    long[] currentSlab() {
+        ArenaMemory m = memory;
+        return m == null || m.slab() == 0 ? null : new long[] {m.slab(), end};
+    }
+
     @Override
     public String toString() {
-        return "NativeArena[kind=" + kind + " blocks=" + blocks.count() + " bytes=" + blocks.bytes()
-                + " alive=" + scopeArena.scope().isAlive() + "]";
+        ArenaMemory m = memory;
+        return "NativeArena[kind=" + kind + " blocks=" + (m == null ? 0 : m.count()) + " bytes="
+                + (m == null ? 0 : m.bytes()) + " alive=" + scopeArena.scope().isAlive() + "]";
     }
 }

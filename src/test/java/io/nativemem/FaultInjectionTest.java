@@ -35,12 +35,20 @@ class FaultInjectionTest {
 
     @Test
     void libcReturningNullUndoesTheReservation() {
-        assertTrue(line("malloc NULL").contains("OutOfMemoryError: malloc could not allocate 100 bytes (alignment: 8)"),
+        assertTrue(line("malloc NULL").contains("OutOfMemoryError: malloc could not allocate 10000 bytes (alignment: 8)"),
                 line("malloc NULL"));
-        assertTrue(line("posix_memalign NULL").contains("OutOfMemoryError: posix_memalign could not allocate 100 bytes (alignment: 4096)"),
+        assertTrue(line("slab malloc NULL").contains(
+                "OutOfMemoryError: malloc could not allocate 112 bytes (a slab for a block of 100 bytes, alignment: 8)"),
+                line("slab malloc NULL"));
+        assertTrue(line("aligned slab malloc NULL").contains(
+                "OutOfMemoryError: malloc could not allocate 4192 bytes (a slab for a block of 100 bytes, alignment: 4096)"),
+                line("aligned slab malloc NULL"));
+        assertTrue(line("posix_memalign NULL").contains("OutOfMemoryError: posix_memalign could not allocate 100 bytes (alignment: 8192)"),
                 line("posix_memalign NULL"));
         assertTrue(line("calloc NULL").contains("OutOfMemoryError: calloc could not allocate 1048576 bytes (alignment: 16)"), line("calloc NULL"));
         assertClean(line("malloc NULL"));
+        assertClean(line("slab malloc NULL"));
+        assertClean(line("aligned slab malloc NULL"));
         assertClean(line("posix_memalign NULL"));
         assertClean(line("calloc NULL"));
     }

@@ -3,6 +3,7 @@ package io.nativemem.internal;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.PhantomReference;
+import java.lang.ref.Reference;
 
 /**
  * Frees native memory exactly once: either explicitly ({@link #runExplicitly()}, from a
@@ -46,6 +47,22 @@ public abstract class Cleanup extends PhantomReference<Object> {
         clear(); // the queue's list lets go of it at its next sweep
         free(false);
         return true;
+    }
+
+    /**
+     * Frees now, for the one caller that may: a {@code close()} that the JDK's scope already made
+     * exactly-once (it throws on a second close, and on a close from another thread of a confined
+     * arena). The reference is cleared while {@code watched} is still strongly reachable from the
+     * caller, so the GC can never have found it unreachable before, and never will: no
+     * compare-and-set with the GC is needed, one atomic instruction less per arena.
+     *
+     * @param watched the object this reference watches, held by the caller
+     */
+    public final void runOnClose(Object watched) {
+        clear();
+        Reference.reachabilityFence(watched);
+        STATE.setRelease(this, 1); // for the sweeps, which unlink what ran
+        free(false);
     }
 
     /**

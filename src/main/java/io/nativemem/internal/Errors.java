@@ -49,6 +49,11 @@ public final class Errors {
                 + alignment + ")");
     }
 
+    public static OutOfMemoryError slabAllocationFailed(long slabSize, long bytes, long alignment) {
+        return new OutOfMemoryError("malloc could not allocate " + slabSize + " bytes (a slab for a block of " + bytes
+                + " bytes, alignment: " + alignment + ")");
+    }
+
     public static IllegalStateException alreadyClosed() {
         return new IllegalStateException("Already closed");
     }

@@ -2,9 +2,12 @@ package io.nativemem.internal;
 
 import io.nativemem.internal.libc.Libc;
 
+import java.lang.foreign.AddressLayout;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -41,13 +44,13 @@ public final class LibcAllocator {
      */
     static final long CRITICAL_LIMIT = 128 * 1024;
 
-    private static final MethodHandle MALLOC = critical(Libc.malloc$address(), Libc.malloc$descriptor(), false);
+    private static final MethodHandle MALLOC = critical(Libc.malloc$address(), addressesAsLongs(Libc.malloc$descriptor()), false);
     // calloc serves CALLOC_THRESHOLD and up only: it may clear a heap chunk of that size.
-    private static final MethodHandle CALLOC = plain(Libc.calloc$address(), Libc.calloc$descriptor());
-    private static final MethodHandle MEMSET = critical(Libc.memset$address(), Libc.memset$descriptor(), false);
-    private static final MethodHandle MEMSET_PLAIN = plain(Libc.memset$address(), Libc.memset$descriptor());
-    private static final MethodHandle FREE = critical(Libc.free$address(), Libc.free$descriptor(), false);
-    private static final MethodHandle FREE_PLAIN = plain(Libc.free$address(), Libc.free$descriptor());
+    private static final MethodHandle CALLOC = plain(Libc.calloc$address(), addressesAsLongs(Libc.calloc$descriptor()));
+    private static final MethodHandle MEMSET = critical(Libc.memset$address(), addressesAsLongs(Libc.memset$descriptor()), false);
+    private static final MethodHandle MEMSET_PLAIN = plain(Libc.memset$address(), addressesAsLongs(Libc.memset$descriptor()));
+    private static final MethodHandle FREE = critical(Libc.free$address(), addressesAsLongs(Libc.free$descriptor()), false);
+    private static final MethodHandle FREE_PLAIN = plain(Libc.free$address(), addressesAsLongs(Libc.free$descriptor()));
     // Critical for every size: it carves from the heap or maps fresh pages, work that does not
     // grow with the size (posix_memalign of 3 GiB aligned to 4096: 9 to 47 us measured), and
     // the heap access lets the out-parameter be a Java long[] instead of native scratch memory.
@@ -59,6 +62,29 @@ public final class LibcAllocator {
 
     private static MethodHandle critical(MemorySegment address, FunctionDescriptor descriptor, boolean heapAccess) {
         return Linker.nativeLinker().downcallHandle(address, descriptor, Linker.Option.critical(heapAccess));
+    }
+
+    /**
+     * The generated descriptor with every pointer passed and returned as a {@code long}: the same
+     * call for the C ABI (a pointer and a 64-bit integer travel in the same registers on the
+     * platforms the bindings were generated for), without a {@code MemorySegment} to make for
+     * the result, or to check and acquire for an argument. Measured: malloc + memset + free of
+     * 64 B through critical handles, 37.5 ns with pointers as segments, 25.7 ns as longs (two
+     * forks of a loaded 2-core machine).
+     */
+    private static FunctionDescriptor addressesAsLongs(FunctionDescriptor descriptor) {
+        if (ValueLayout.ADDRESS.byteSize() != ValueLayout.JAVA_LONG.byteSize()) {
+            throw new AssertionError("pointers are not 64-bit here: " + ValueLayout.ADDRESS);
+        }
+        MemoryLayout[] arguments = descriptor.argumentLayouts().stream().map(LibcAllocator::asLong)
+                .toArray(MemoryLayout[]::new);
+        return descriptor.returnLayout()
+                .map(result -> FunctionDescriptor.of(asLong(result), arguments))
+                .orElseGet(() -> FunctionDescriptor.ofVoid(arguments));
+    }
+
+    private static MemoryLayout asLong(MemoryLayout layout) {
+        return layout instanceof AddressLayout ? ValueLayout.JAVA_LONG : layout;
     }
 
     private static MethodHandle plain(MemorySegment address, FunctionDescriptor descriptor) {
@@ -90,9 +116,9 @@ public final class LibcAllocator {
                 return out[0];
             }
             if (size >= CALLOC_THRESHOLD) {
-                return ((MemorySegment) CALLOC.invokeExact(1L, size)).address();
+                return (long) CALLOC.invokeExact(1L, size);
             }
-            long address = ((MemorySegment) MALLOC.invokeExact(size)).address();
+            long address = (long) MALLOC.invokeExact(size);
             if (address != 0) {
                 zero(address, size);
             }
@@ -103,10 +129,9 @@ public final class LibcAllocator {
     }
 
     private static void zero(long address, long size) throws Throwable {
-        MemorySegment block = MemorySegment.ofAddress(address);
-        MemorySegment ignored = size < CRITICAL_LIMIT
-                ? (MemorySegment) MEMSET.invokeExact(block, 0, size)
-                : (MemorySegment) MEMSET_PLAIN.invokeExact(block, 0, size);
+        long ignored = size < CRITICAL_LIMIT
+                ? (long) MEMSET.invokeExact(address, 0, size)
+                : (long) MEMSET_PLAIN.invokeExact(address, 0, size);
     }
 
     /**
@@ -118,10 +143,22 @@ public final class LibcAllocator {
     public static void free(long address, long size) {
         try {
             if (size < CRITICAL_LIMIT) {
-                FREE.invokeExact(MemorySegment.ofAddress(address));
+                FREE.invokeExact(address);
             } else {
-                FREE_PLAIN.invokeExact(MemorySegment.ofAddress(address));
+                FREE_PLAIN.invokeExact(address);
             }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Frees a block smaller than {@link #CRITICAL_LIMIT} that {@link #allocateZeroed} returned,
+     * through the critical call: an arena's slabs, whose size it does not keep.
+     */
+    public static void freeSmall(long address) {
+        try {
+            FREE.invokeExact(address);
         } catch (Throwable t) {
             throw rethrow(t);
         }

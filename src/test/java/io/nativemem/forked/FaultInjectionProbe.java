@@ -28,12 +28,25 @@ public final class FaultInjectionProbe {
         try {
             attempt("malloc NULL", Faults.Point.ALLOCATE, () -> {
                 try (NativeArena arena = NativeArena.ofConfined()) {
+                    return arena.allocate(10_000, 8);
+                }
+            });
+            attempt("slab malloc NULL", Faults.Point.ALLOCATE, () -> {
+                try (NativeArena arena = NativeArena.ofConfined()) {
                     return arena.allocate(100, 8);
+                }
+            });
+            attempt("aligned slab malloc NULL", Faults.Point.ALLOCATE, () -> {
+                try (NativeArena arena = NativeArena.ofShared()) {
+                    Faults.arm(Faults.Point.ALLOCATE, 0); // a first slab, then a second that cannot be had
+                    arena.allocate(64, 16);
+                    Faults.arm(Faults.Point.ALLOCATE, 1);
+                    return arena.allocate(100, 4096);
                 }
             });
             attempt("posix_memalign NULL", Faults.Point.ALLOCATE, () -> {
                 try (NativeArena arena = NativeArena.ofShared()) {
-                    return arena.allocate(100, 4096);
+                    return arena.allocate(100, 8192);
                 }
             });
             attempt("calloc NULL", Faults.Point.ALLOCATE, () -> NativeBuffer.allocateDirect(1 << 20));

@@ -4,9 +4,12 @@ import io.nativemem.testing.CapturedLog;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -108,6 +111,29 @@ class ReclaimQueueTest {
     }
 
     @Test
+    void aCleanupRunOnCloseIsNeverHandedOverByTheGcAndIsSweptAway() throws Exception {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        Tally tally = new Tally();
+        Object watched = new Object();
+        Counted closed = new Counted(watched, queue, 1, tally);
+        new Counted(new Object(), queue, 2, tally); // registered after it: the sweep starts behind this head
+        closed.runOnClose(watched);
+        assertTrue(closed.isDone());
+        assertFalse(closed.byGc);
+        watched = null;
+        assertEquals(1, drainUntil(queue, 2), "only the other one, whose object nobody held");
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(20);
+            assertEquals(0, queue.drain());
+        }
+        assertEquals(1, tally.ran.stream().filter(id -> id == 1).count());
+        assertEquals(2, tally.runs.get());
+        queue.sweep();
+        assertFalse(queue.registered().contains(closed), "unlinked by the sweep");
+    }
+
+    @Test
     void aSweepUnlinksTheCleanupsThatRanAndKeepsEveryOther() {
         ReclaimQueue queue = ReclaimQueue.unserved();
         Tally tally = new Tally();
@@ -141,6 +167,53 @@ class ReclaimQueueTest {
         int left = queue.registered().size();
         assertTrue(left <= 1024, "swept every 1024 registrations at least: " + left + " left of 5000");
         assertEquals(5000, tally.runs.get());
+    }
+
+    @Test
+    void threadsRegisteringAtOnceLoseNoCleanupWhateverTheirStripes() throws Exception {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        Tally tally = new Tally();
+        Object watched = new Object(); // held: only explicit runs here
+        int threads = 2 * ReclaimQueue.STRIPES; // more threads than stripes: some share one
+        int each = 5000;
+        List<List<Counted>> kept = new ArrayList<>();
+        List<Thread> workers = new ArrayList<>();
+        CountDownLatch start = new CountDownLatch(1);
+        for (int t = 0; t < threads; t++) {
+            List<Counted> mine = new ArrayList<>();
+            kept.add(mine);
+            int base = t * each;
+            workers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < each; i++) {
+                    Counted c = new Counted(watched, queue, base + i, tally);
+                    if (i % 2 == 0) {
+                        c.runExplicitly(); // as a closed arena: the sweeps unlink these meanwhile
+                    } else {
+                        mine.add(c);
+                    }
+                }
+            }));
+        }
+        start.countDown();
+        for (Thread worker : workers) {
+            worker.join();
+        }
+        Set<Cleanup> registered = Collections.newSetFromMap(new IdentityHashMap<>());
+        registered.addAll(queue.registered());
+        for (List<Counted> mine : kept) {
+            for (Counted c : mine) {
+                assertTrue(registered.contains(c), "a live cleanup fell off its stripe's list");
+            }
+        }
+        queue.sweep();
+        long live = queue.registered().stream().filter(c -> !c.isDone()).count();
+        assertEquals((long) threads * each / 2, live);
+        assertTrue(queue.registered().size() <= live + ReclaimQueue.STRIPES, "at most each stripe's head ran and stays");
     }
 
     @Test

@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
@@ -38,6 +39,23 @@ public class AllocateFree {
 
     @Benchmark
     public long nativememConfined() {
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            return arena.allocateBuffer(size).getLong(0);
+        }
+    }
+
+    /** As {@link #nativememConfined}, with a segment instead of a buffer: what the JDK's variant does. */
+    @Benchmark
+    public long nativememConfinedSegment() {
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            return arena.allocate(size, 16).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    /** Two threads, each with arenas of its own: what they share inside the runtime shows here. */
+    @Benchmark
+    @Threads(2)
+    public long nativememConfinedTwoThreads() {
         try (NativeArena arena = NativeArena.ofConfined()) {
             return arena.allocateBuffer(size).getLong(0);
         }
@@ -89,6 +107,14 @@ public class AllocateFree {
     }
 
     @Benchmark
+    @Threads(2)
+    public long jdkArenaConfinedTwoThreads() {
+        try (Arena arena = Arena.ofConfined()) {
+            return arena.allocate(size, 16).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    @Benchmark
     public long jdkArenaShared() {
         try (Arena arena = Arena.ofShared()) {
             return arena.allocate(size, 16).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
@@ -110,6 +136,16 @@ public class AllocateFree {
         return v;
     }
 
+    /** The floor with handles that take and return addresses as {@code long}s: no segment is made or checked. */
+    @Benchmark
+    public long rawFfmCriticalLongs() throws Throwable {
+        long block = (long) Libc.MALLOC_J.invokeExact((long) size);
+        long ignored = (long) Libc.MEMSET_J.invokeExact(block, 0, (long) size);
+        long v = MemorySegment.ofAddress(block).reinterpret(8).get(java.lang.foreign.ValueLayout.JAVA_LONG, 0);
+        Libc.FREE_J.invokeExact(block);
+        return v;
+    }
+
     /** libc handles for the floor, built the same way nativemem builds its own. */
     static final class Libc {
         static final MethodHandle MALLOC = Jdk.critical("malloc",
@@ -121,5 +157,14 @@ public class AllocateFree {
                         java.lang.foreign.ValueLayout.JAVA_LONG));
         static final MethodHandle FREE = Jdk.critical("free",
                 java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.ADDRESS));
+        static final MethodHandle MALLOC_J = Jdk.critical("malloc",
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_LONG,
+                        java.lang.foreign.ValueLayout.JAVA_LONG));
+        static final MethodHandle MEMSET_J = Jdk.critical("memset",
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_LONG,
+                        java.lang.foreign.ValueLayout.JAVA_LONG, java.lang.foreign.ValueLayout.JAVA_INT,
+                        java.lang.foreign.ValueLayout.JAVA_LONG));
+        static final MethodHandle FREE_J = Jdk.critical("free",
+                java.lang.foreign.FunctionDescriptor.ofVoid(java.lang.foreign.ValueLayout.JAVA_LONG));
     }
 }

@@ -38,6 +38,17 @@ public class ManySmall {
     }
 
     @Benchmark
+    public long nativememConfined100x64Segments() {
+        long sum = 0;
+        try (NativeArena arena = NativeArena.ofConfined()) {
+            for (int i = 0; i < 100; i++) {
+                sum += arena.allocate(64, 16).get(ValueLayout.JAVA_LONG, 56);
+            }
+        }
+        return sum;
+    }
+
+    @Benchmark
     public long jdkArenaConfined100x64() {
         long sum = 0;
         try (Arena arena = Arena.ofConfined()) {

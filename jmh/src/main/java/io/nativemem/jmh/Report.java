@@ -62,6 +62,8 @@ public final class Report {
         header("variant");
         String[][] variants = {
             {"AllocateFree.nativememConfined", "nativemem confined arena + close"},
+            {"AllocateFree.nativememConfinedSegment", "nativemem confined arena, a segment, + close"},
+            {"AllocateFree.nativememConfinedTwoThreads", "nativemem confined arena + close, 2 threads"},
             {"AllocateFree.nativememShared", "nativemem shared arena + close"},
             {"AllocateFree.nativememDirectClosed", "nativemem allocateDirect + close()"},
             {"AllocateFree.nativememDirectGc", "nativemem allocateDirect, freed by the GC"},
@@ -69,9 +71,11 @@ public final class Report {
             {"AllocateFree.jdkDirectCleaner", "JDK allocateDirect + invokeCleaner"},
             {"AllocateFree.jdkDirectGc", "JDK allocateDirect, freed by the GC"},
             {"AllocateFree.jdkArenaConfined", "JDK Arena.ofConfined + close"},
+            {"AllocateFree.jdkArenaConfinedTwoThreads", "JDK Arena.ofConfined + close, 2 threads"},
             {"AllocateFree.jdkArenaShared", "JDK Arena.ofShared + close"},
             {"AllocateFree.jdkArenaAutoGc", "JDK Arena.ofAuto, freed by the GC"},
             {"AllocateFree.rawFfmCritical", "libc malloc+memset+free, critical FFM (floor)"},
+            {"AllocateFree.rawFfmCriticalLongs", "the same, pointers passed as longs"},
         };
         for (String[] v : variants) {
             row(v[1], size -> format(get(v[0] + "@" + size)));
@@ -81,8 +85,11 @@ public final class Report {
         line("");
         header("nativemem / other");
         String[][] ratios = {
-            {"AllocateFree.nativememConfined", "AllocateFree.rawFfmCritical", "confined / libc floor (target <= 1.3)"},
-            {"AllocateFree.nativememConfined", "AllocateFree.jdkArenaConfined", "confined / JDK confined (target < 1)"},
+            {"AllocateFree.nativememConfined", "AllocateFree.rawFfmCritical", "confined / libc floor (target <= 1.5 at 64 B)"},
+            {"AllocateFree.nativememConfined", "AllocateFree.jdkArenaConfined", "confined / JDK confined (target <= 1)"},
+            {"AllocateFree.nativememConfinedSegment", "AllocateFree.jdkArenaConfined", "confined segment / JDK confined (target <= 1)"},
+            {"AllocateFree.nativememConfinedTwoThreads", "AllocateFree.nativememConfined", "confined 2 threads / 1 thread (target <= 1.2)"},
+            {"AllocateFree.nativememConfinedTwoThreads", "AllocateFree.jdkArenaConfinedTwoThreads", "confined 2 threads / JDK's 2 threads (target <= 1.2)"},
             {"AllocateFree.nativememConfined", "AllocateFree.jdkDirectCleaner", "confined / allocateDirect+cleaner (target <= 0.4)"},
             {"AllocateFree.nativememShared", "AllocateFree.jdkArenaShared", "shared / JDK shared"},
             {"AllocateFree.nativememDirectClosed", "AllocateFree.jdkDirectCleaner", "allocateDirect+close / JDK allocateDirect+cleaner"},
@@ -107,8 +114,10 @@ public final class Report {
         line("");
         line("| benchmark | nativemem | other | ratio |");
         line("|---|---|---|---|");
-        pair("100 x 64 B from one confined arena, per buffer (target <= 15 ns)",
+        pair("100 x 64 B from one confined arena, per buffer (target <= 10 ns, <= 0.25 x JDK)",
                 "ManySmall.nativememConfined100x64", "ManySmall.jdkArenaConfined100x64");
+        pair("100 x 64 B from one confined arena, per segment (target <= 10 ns, <= 0.25 x JDK)",
+                "ManySmall.nativememConfined100x64Segments", "ManySmall.jdkArenaConfined100x64");
         // The ledger beside its floor, a CAS and an atomic add per operation on a line of the
         // thread's own, at as many threads: targets 1 thread <= 5 ns, 2 and 4 threads <= 6 ns.
         String[] threads = {"1Thread", "2Threads", "4Threads"};
@@ -122,6 +131,26 @@ public final class Report {
         }
         pair("64 MiB zeroed, touch every page, free vs allocateDirect (target < 1)",
                 "LargeZeroed.nativemem64MiBTouchPages", "LargeZeroed.jdkDirect64MiBTouchPages");
+        line("");
+        line("### The floor under any arena of ours (ns/op, heap bytes/op)");
+        line("");
+        line("| what | ns | heap B |");
+        line("|---|---:|---:|");
+        String[][] floor = {
+            {"ArenaFloor.jdkArenaOpenClose", "JDK Arena.ofConfined + close, nothing escapes"},
+            {"ArenaFloor.jdkArenaScopeEscapes", "the same, its session on the heap"},
+            {"ArenaFloor.phantomOnScope", "+ a phantom reference on the scope, one CAS, cleared"},
+            {"ArenaFloor.phantomOnScopeTwoThreadsOneHead", "the same, 2 threads, one list head"},
+            {"ArenaFloor.phantomOnScopeTwoThreadsStriped", "the same, 2 threads, heads striped by thread"},
+            {"ArenaFloor.ledgerOneBlock", "ledger: reserve + commit + release of one block"},
+            {"ArenaFloor.ledgerPerBlockOf100", "ledger: reserve + commit per block of 100, one release"},
+            {"AllocateFree.rawFfmCriticalLongs@64", "libc: malloc + memset + free of 64 B, pointers as longs"},
+        };
+        for (String[] f : floor) {
+            Result r = get(f[0]);
+            line("| " + f[1] + " | " + format(r) + " | " + (r == null || Double.isNaN(r.heapBytes()) ? "n/a"
+                    : String.format(Locale.ROOT, "%.0f", r.heapBytes())) + " |");
+        }
     }
 
     private Result get(String key) {
