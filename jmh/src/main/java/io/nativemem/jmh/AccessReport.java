@@ -1,5 +1,6 @@
 package io.nativemem.jmh;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,6 +20,14 @@ import java.util.Map;
  * loop for every kind of memory, the same loop over a DirectByteBuffer and over a MemorySegment,
  * and the worst ratio of any kind to each (the target is at most 1.1).
  *
+ * <p>With more than one fork per benchmark it adds two columns, because C2 compiles some of these
+ * loops in one of two ways from one JVM to the next, for the JDK's buffer as for ours (a loop
+ * whose forks differ by 2x is common), so the worst of four kinds is mostly the unluckiest fork:
+ * the median of every fork of every nativemem kind against the median of the JDK's forks (all
+ * four kinds run the same accessor code, over a {@code DirectByteBuffer} view), and the spread of
+ * the {@code DirectByteBuffer} loop's own forks (slowest / fastest, the worst of the kinds
+ * compared), the noise any ratio in that row carries.
+ *
  * <p>A nativemem loop over a mapped file is compared with the JDK's loops over a mapped file; the
  * other kinds with {@code ByteBuffer.allocateDirect} and a confined JDK arena's segment.
  */
@@ -27,6 +37,9 @@ public final class AccessReport {
     private static final List<String> TYPES = List.of("Byte", "Short", "Char", "Int", "Long", "Float", "Double");
 
     private final Map<String, Double> scores = new HashMap<>();
+    private final Map<String, List<Double>> forkMeans = new HashMap<>();
+    private final List<Double> medianToDbb = new ArrayList<>();
+    private int forks;
     private final List<Double> worstToDbb = new ArrayList<>();
     private final List<Double> worstToMs = new ArrayList<>();
     private final StringBuilder out = new StringBuilder();
@@ -40,8 +53,19 @@ public final class AccessReport {
                 String name = run.get("benchmark").getAsString().replace("io.nativemem.jmh.Access.", "");
                 JsonObject params = run.getAsJsonObject("params");
                 String order = params.has("order") ? params.get("order").getAsString() : "BIG_ENDIAN";
-                report.scores.put(key(name, params.get("kind").getAsString(), order),
-                        run.getAsJsonObject("primaryMetric").get("score").getAsDouble());
+                String key = key(name, params.get("kind").getAsString(), order);
+                JsonObject metric = run.getAsJsonObject("primaryMetric");
+                report.scores.put(key, metric.get("score").getAsDouble());
+                List<Double> means = new ArrayList<>();
+                for (JsonElement fork : metric.getAsJsonArray("rawData")) {
+                    double sum = 0;
+                    for (JsonElement iteration : fork.getAsJsonArray()) {
+                        sum += iteration.getAsDouble();
+                    }
+                    means.add(sum / fork.getAsJsonArray().size());
+                }
+                report.forkMeans.put(key, means);
+                report.forks = Math.max(report.forks, means.size());
                 jdk = run.get("vmName").getAsString() + " " + run.get("vmVersion").getAsString();
             }
         }
@@ -54,11 +78,15 @@ public final class AccessReport {
     }
 
     private void write(String jdk) {
-        line("Measured with " + jdk + "; ns per loop over 64 KiB (lower is better). Ratios: the slowest"
-                + " nativemem kind / the JDK loop (target <= 1.1).");
+        boolean perFork = forks > 1;
+        line("Measured with " + jdk + "; ns per loop over 64 KiB (lower is better), the mean of " + forks
+                + (forks == 1 ? " fork" : " forks") + ". Ratios: the slowest nativemem kind / the JDK loop (target <= 1.1)"
+                + (perFork ? "; median / DBB: the median of every fork of the four kinds / the median of the"
+                + " JDK's forks; DBB spread: the JDK loop's slowest fork / its fastest." : "."));
         line("");
-        line("| loop | order | confined | shared | direct | mapped | DirectByteBuffer | MemorySegment | worst / DBB | worst / MS |");
-        line("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        line("| loop | order | confined | shared | direct | mapped | DirectByteBuffer | MemorySegment | worst / DBB | worst / MS |"
+                + (perFork ? " median / DBB | DBB spread |" : ""));
+        line("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|" + (perFork ? "---:|---:|" : ""));
         for (String type : TYPES) {
             String t = type.toLowerCase(Locale.ROOT);
             String g = type.equals("Byte") ? "get" : "get" + type;
@@ -82,7 +110,10 @@ public final class AccessReport {
         row("16 x put(NativeBuffer 4 KiB)", "-", "nbBulkPutNativeBuffer", "bbBulkPutDirectBuffer", "msBulkPutSegment");
         line("");
         line(String.format(Locale.ROOT, "Rows: %d. Worst ratio to DirectByteBuffer: %s; to MemorySegment: %s.",
-                worstToMs.size(), max(worstToDbb), max(worstToMs)));
+                worstToMs.size(), max(worstToDbb), max(worstToMs))
+                + (perFork ? String.format(Locale.ROOT, " Medians: worst ratio to DirectByteBuffer %s;"
+                + " rows over 1.1: %d of %d.", max(medianToDbb), medianToDbb.stream().filter(r -> r > 1.1).count(),
+                medianToDbb.size()) : ""));
     }
 
     private void row(String loop, String order, String nb, String bb, String ms) {
@@ -90,6 +121,9 @@ public final class AccessReport {
         StringBuilder row = new StringBuilder("| `" + loop + "` | " + (order.equals("-") ? "-" : order.equals("BIG_ENDIAN") ? "BE" : "LE") + " |");
         double toDbb = Double.NaN;
         double toMs = Double.NaN;
+        List<Double> ourForks = new ArrayList<>();
+        List<Double> jdkForks = new ArrayList<>();
+        double spread = Double.NaN;
         for (String kind : KINDS) {
             Double ours = scores.get(key(nb, kind, o));
             row.append(' ').append(format(ours)).append(" |");
@@ -98,6 +132,13 @@ public final class AccessReport {
             Double seg = scores.get(key(ms, jdkKind, o));
             if (ours != null && dbb != null) {
                 toDbb = Double.isNaN(toDbb) ? ours / dbb : Math.max(toDbb, ours / dbb);
+                ourForks.addAll(forkMeans.get(key(nb, kind, o)));
+                List<Double> jdk = forkMeans.get(key(bb, jdkKind, o));
+                if (!jdkForks.containsAll(jdk)) {
+                    jdkForks.addAll(jdk);
+                }
+                double jdkSpread = Collections.max(jdk) / Collections.min(jdk);
+                spread = Double.isNaN(spread) ? jdkSpread : Math.max(spread, jdkSpread);
             }
             if (ours != null && seg != null) {
                 toMs = Double.isNaN(toMs) ? ours / seg : Math.max(toMs, ours / seg);
@@ -107,6 +148,14 @@ public final class AccessReport {
         row.append(' ').append(format(scores.get(key(ms, "confined", o)))).append(" |");
         row.append(' ').append(ratio(toDbb)).append(" |");
         row.append(' ').append(ratio(toMs)).append(" |");
+        if (forks > 1) {
+            double medians = ourForks.isEmpty() ? Double.NaN : median(ourForks) / median(jdkForks);
+            row.append(' ').append(ratio(medians)).append(" |");
+            row.append(' ').append(Double.isNaN(spread) ? "-" : String.format(Locale.ROOT, "%.2f", spread)).append(" |");
+            if (!Double.isNaN(medians)) {
+                medianToDbb.add(medians);
+            }
+        }
         if (!Double.isNaN(toDbb)) {
             worstToDbb.add(toDbb);
         }
@@ -114,6 +163,12 @@ public final class AccessReport {
             worstToMs.add(toMs);
         }
         line(row.toString());
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     private static String format(Double score) {
