@@ -1,5 +1,6 @@
 package io.nativemem.cli;
 
+import io.nativemem.testing.ForkedJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -16,17 +17,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CliTest {
 
-    private static ForkedCommand.Result run(String... args) {
+    private static ForkedJvm.Result run(String... args) {
         return ForkedCommand.jar(List.of(), args);
     }
 
-    private static void assertContains(ForkedCommand.Result result, String text) {
+    private static void assertContains(ForkedJvm.Result result, String text) {
         assertTrue(result.output().contains(text), "expected \"" + text + "\" in " + result);
     }
 
     @Test
     void demoWalksThroughEveryStepAndEndsWithNothingLive() {
-        ForkedCommand.Result result = run("demo");
+        ForkedJvm.Result result = run("demo");
         assertEquals(0, result.exitCode(), result.toString());
         // No --enable-native-access on the command line: the jar's manifest must enable it, or the
         // JVM warns about restricted methods (and a later JDK refuses them).
@@ -47,7 +48,7 @@ class CliTest {
 
     @Test
     void aDemoThatEndsWithABlockStillLiveSaysSoAndFails() {
-        ForkedCommand.Result result = ForkedCommand.testMain(List.of("-Dnativemem.maxMemory=64m"), DemoWithALiveBlock.class);
+        ForkedJvm.Result result = ForkedCommand.testMain(List.of("-Dnativemem.maxMemory=64m"), DemoWithALiveBlock.class);
         assertEquals(1, result.exitCode(), result.toString());
         assertContains(result, "5. A mapped file");
         assertContains(result, "Not done: the ledger is not back to zero after the demo (live blocks 1, capacity 4.0 KiB,"
@@ -57,7 +58,7 @@ class CliTest {
 
     @Test
     void churnBothPrintsBothRowsSideBySide() {
-        ForkedCommand.Result result = run("churn", "--impl", "both", "--seconds", "3", "--limit", "64m");
+        ForkedJvm.Result result = run("churn", "--impl", "both", "--seconds", "3", "--limit", "64m");
         assertEquals(0, result.exitCode(), result.toString());
         assertContains(result, "nativemem NativeBuffer.allocateDirect");
         assertContains(result, "JDK ByteBuffer.allocateDirect");
@@ -71,27 +72,27 @@ class CliTest {
 
     @Test
     void statsSaysWhereTheLimitCameFrom() {
-        ForkedCommand.Result unset = run("stats");
+        ForkedJvm.Result unset = run("stats");
         assertEquals(0, unset.exitCode(), unset.toString());
         assertContains(unset, "Runtime.getRuntime().maxMemory(): nativemem.maxMemory is not set");
         assertTrue(unset.output().matches("(?s).*\\blibc\\s+glibc 2\\.\\d+.*"), "glibc's version: " + unset);
         assertTrue(unset.output().matches("(?s).*\\bpage size\\s+(4096|16384|65536) bytes.*"), "the page size: " + unset);
-        ForkedCommand.Result set = ForkedCommand.jar(List.of("-Dnativemem.maxMemory=3m"), "stats");
+        ForkedJvm.Result set = ForkedCommand.jar(List.of("-Dnativemem.maxMemory=3m"), "stats");
         assertContains(set, "3145728 bytes (3.0 MiB)");
         assertContains(set, "-Dnativemem.maxMemory=3m");
-        ForkedCommand.Result malformed = ForkedCommand.jar(List.of("-Dnativemem.maxMemory=12x"), "stats");
+        ForkedJvm.Result malformed = ForkedCommand.jar(List.of("-Dnativemem.maxMemory=12x"), "stats");
         assertEquals(0, malformed.exitCode(), malformed.toString());
         assertContains(malformed, "none: Malformed system property nativemem.maxMemory=\"12x\"");
     }
 
     @Test
     void runsOnTheModulePathToo() {
-        ForkedCommand.Result stats = ForkedCommand.modulePath("stats");
+        ForkedJvm.Result stats = ForkedCommand.modulePath("stats");
         assertEquals(0, stats.exitCode(), stats.toString());
         assertContains(stats, "glibc 2.");
         assertFalse(stats.output().contains("WARNING"), stats.toString());
         // The churn starts a worker JVM the way it was started itself: on the module path here.
-        ForkedCommand.Result churn = ForkedCommand.modulePath("churn", "--impl", "nativemem", "--seconds", "1",
+        ForkedJvm.Result churn = ForkedCommand.modulePath("churn", "--impl", "nativemem", "--seconds", "1",
                 "--limit", "64m");
         assertEquals(0, churn.exitCode(), churn.toString());
         assertContains(churn, "nativemem NativeBuffer.allocateDirect");
@@ -100,7 +101,7 @@ class CliTest {
 
     @Test
     void helpListsTheCommands() {
-        ForkedCommand.Result result = run("--help");
+        ForkedJvm.Result result = run("--help");
         assertEquals(0, result.exitCode(), result.toString());
         assertContains(result, "usage: nativemem [command] [options]");
         assertContains(result, "churn");
@@ -124,7 +125,7 @@ class CliTest {
         "stats --foo bar|stats takes no options",
     })
     void badArgumentsGiveOneLineAndStatus2(String args, String message) {
-        ForkedCommand.Result result = run(args.split(" "));
+        ForkedJvm.Result result = run(args.split(" "));
         assertEquals(2, result.exitCode(), result.toString());
         assertEquals(1, result.output().strip().lines().count(), "one line: " + result);
         assertContains(result, "nativemem: ");
