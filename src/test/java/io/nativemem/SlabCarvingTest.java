@@ -213,6 +213,54 @@ class SlabCarvingTest {
         assertEquals(before, stats());
     }
 
+    /**
+     * A confined arena carves a block that fits in its current slab on a hot path of its own (see
+     * {@code NativeArenaImpl.allocate}): with room left in the slab, every mistake must still meet
+     * the slow path's checks, in the same order and with the same messages.
+     */
+    @Test
+    void withRoomInTheSlabBadInputOtherThreadsAndAClosedArenaAreRefusedAsBefore() throws Exception {
+        NativeArenaImpl arena = (NativeArenaImpl) NativeArenaImpl.create(NativeArenaImpl.Kind.CONFINED, ledger);
+        arena.allocate(64, 16); // a slab of 64, full
+        arena.allocate(64, 16); // a slab of 128: 64 bytes left
+        long[] slab = arena.currentSlab();
+        Ledger.Snapshot before = stats();
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class, () -> arena.allocate(-16, 16));
+        assertEquals("Invalid size: -16 (must be >= 0)", size.getMessage());
+        IllegalArgumentException alignment = assertThrows(IllegalArgumentException.class, () -> arena.allocate(16, 24));
+        assertEquals("Invalid alignment: 24 (must be a power of two)", alignment.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> arena.allocate(16, 0));
+        assertThrows(IllegalArgumentException.class, () -> arena.allocate(-1, 3)); // the size is checked first
+        AtomicReference<Throwable> elsewhere = new AtomicReference<>();
+        Thread other = new Thread(() -> {
+            try {
+                arena.allocate(16, 16);
+            } catch (Throwable t) {
+                elsewhere.set(t);
+            }
+        });
+        other.start();
+        other.join();
+        assertTrue(elsewhere.get() instanceof WrongThreadException, String.valueOf(elsewhere.get()));
+        assertEquals(before, stats());
+
+        MemorySegment carved = arena.allocate(48, 16); // from the room left
+        assertArrayEquals(slab, arena.currentSlab());
+        assertTrue(slab[0] <= carved.address() && carved.address() + 48 <= slab[1]);
+        assertTrue(allZero(carved));
+        assertEquals(3, stats().count());
+        assertEquals(176, stats().totalCapacity());
+
+        arena.close();
+        Ledger.Snapshot closed = stats();
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> arena.allocate(16, 16));
+        assertEquals("Already closed", refused.getMessage());
+        assertThrows(IllegalStateException.class, () -> arena.allocateBuffer(0));
+        assertThrows(IllegalStateException.class, () -> carved.fill((byte) 1));
+        assertEquals(closed, stats());
+        assertEquals(3, closed.freedExplicitly());
+    }
+
     @Test
     void anArenaThatNeverAllocatesRegistersNothing() {
         int registeredBefore = ledger.reclaimQueue().registered().size();

@@ -205,6 +205,18 @@ public final class Ledger {
     }
 
     /**
+     * The allocation fast path for a block that already exists (carved from a slab): admits and
+     * commits a small reservation of {@code bytes} from the credit of the calling thread's stripe
+     * with one compare-and-set, or returns {@code false} having changed nothing: the reservation is
+     * not small, the credit does not cover it, the stripes are closed, or another thread changed
+     * the stripe meanwhile. The caller then takes {@link #reserve} and {@link #commit}. Committing
+     * a small reservation costs nothing (see {@link #commit}), so none is needed here.
+     */
+    public boolean tryReserveFromCredit(long bytes) {
+        return account.takeCredit(account.stripe(), bytes);
+    }
+
+    /**
      * Records that the block of an admitted reservation exists (libc returned it), so that
      * {@link #release} or {@link #discard} returns it. A large block counts towards the peak from
      * now on; a small one costs nothing here, and the peak sees it at its next checkpoint.

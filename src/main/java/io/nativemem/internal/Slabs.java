@@ -46,6 +46,17 @@ public final class Slabs {
     }
 
     /**
+     * Whether a block of this size and alignment is valid and carved from a slab, in the three
+     * comparisons of an allocation's hot path: {@code 0 <= size <= MAX_BLOCK}, and an alignment
+     * that is a power of two in {@code [1, MAX_ALIGNMENT]}. False for anything else, valid or not:
+     * the slow path then validates, and throws in the pipeline's order.
+     */
+    public static boolean carvesValid(long size, long alignment) {
+        return Long.compareUnsigned(size, MAX_BLOCK) <= 0 && Long.compareUnsigned(alignment - 1, MAX_ALIGNMENT) < 0
+                && (alignment & (alignment - 1)) == 0;
+    }
+
+    /**
      * The size of the slab to open for a block that did not fit in the current one.
      *
      * @param current the size of the current slab, 0 if there is none
