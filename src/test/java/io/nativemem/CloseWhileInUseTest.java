@@ -28,6 +28,9 @@ class CloseWhileInUseTest {
         "GC-managed buffers with the default JIT, , 100, direct", "GC-managed buffers interpreted, -Xint, 20, direct",
         "GC-managed buffers with C1 only, -XX:TieredStopAtLevel=1, 100, direct",
         "segment() and asByteBuffer() views of GC-managed buffers, , 100, direct-views",
+        "GC-managed buffers of 128 KiB (closed by the closer thread), , 100, direct-large",
+        "GC-managed buffers of 128 KiB interpreted, -Xint, 20, direct-large",
+        "GC-managed buffers of 128 KiB with C1 only, -XX:TieredStopAtLevel=1, 100, direct-large",
         "segment() and asByteBuffer() views of GC-managed buffers interpreted, -Xint, 20, direct-views",
     })
     void closeWhileReading(String name, String flag, int rounds, String what) {
