@@ -24,21 +24,11 @@ import java.nio.ByteBuffer;
  * {@link NativeBuffer#asByteBuffer()}) cannot check our flag: they get a JDK shared arena of the
  * block's own, created on the first such call and closed by {@link #closeBuffer()}, so only
  * buffers whose memory was viewed that way pay its handshake (a block alone in its cohort needs
- * none: its views live in its cohort's scope).
- *
- * <p>{@link #closeBuffer()} sets the flag and counts the block closed in its cohort; when that was
- * the cohort's last open block, the cohort's arena is closed and its blocks freed by the closer
- * thread ({@code CloseQueue}), after {@code close()} returned: no access can reach the memory
- * before the handshake that precedes the frees. One exception, closed on the calling thread: a
- * block alone in its cohort whose memory was handed out in views of the cohort's scope (a slice,
- * a duplicate, a segment, a {@code ByteBuffer}), or whose first buffer has no view to empty (past
- * 2 GiB), since only closing that scope refuses their accesses.
+ * none: its cohort is closed with it).
  */
 final class DirectBlock implements BlockOwner {
 
     private static final VarHandle CLOSED;
-    // TEMPORARY, for measuring the candidates: whether a solo block whose memory nobody viewed is closed by the closer.
-    static final boolean ASYNC_SOLO = Boolean.parseBoolean(System.getProperty("nativemem.asyncSoloClose", "true"));
 
     static {
         try {
@@ -66,13 +56,6 @@ final class DirectBlock implements BlockOwner {
     /** The view of the first buffer, emptied by {@link #closeBuffer()}; set before the block is shared. */
     private ByteBuffer guarded;
     private boolean offered;
-    /**
-     * Whether a view of a block alone in its cohort was handed out that lives in the cohort's scope
-     * (a slice, a duplicate, a segment, a ByteBuffer) or the first buffer has no view to empty
-     * (past 2 GiB): then only closing that scope refuses their accesses, and {@link #closeBuffer()}
-     * closes it on the calling thread.
-     */
-    private boolean soloScopeExposed; // guarded by this
 
     /** The views handed out and their arena: apart, so that a block whose views nobody asks for stays small. */
     private record Exposed(Arena arena, MemorySegment block) {
@@ -113,12 +96,10 @@ final class DirectBlock implements BlockOwner {
      */
     @Override
     public void closeBuffer() {
-        boolean now;
         synchronized (this) {
             if (closed) {
                 return;
             }
-            now = soloScopeExposed || !ASYNC_SOLO && cohort.solo();
             if (exposed != null) {
                 exposed.arena().close(); // may throw if a downcall uses it: then nothing changed
             }
@@ -128,7 +109,7 @@ final class DirectBlock implements BlockOwner {
                 view.limit(0); // every later access of the first buffer fails the view's own checks
             }
         }
-        cohort.memberClosed(now);
+        cohort.memberClosed();
     }
 
     /**
@@ -144,11 +125,6 @@ final class DirectBlock implements BlockOwner {
         if (!offered) {
             offered = true;
             guarded = view; // null past 2 GiB: such a block has a scope of its own
-            if (view == null) {
-                synchronized (this) {
-                    soloScopeExposed = true;
-                }
-            }
         }
     }
 
@@ -164,14 +140,11 @@ final class DirectBlock implements BlockOwner {
      */
     @Override
     public MemorySegment exposedSegment(MemorySegment internal) {
+        if (cohort.solo()) {
+            return internal;
+        }
         MemorySegment base;
         synchronized (this) {
-            if (cohort.solo() && !closed) {
-                soloScopeExposed = true;
-                return internal;
-            }
-            // A closed solo block's cohort may still wait for the closer: its views are handed out
-            // dead, from a scope of their own, as a cohort member's are.
             if (exposed == null) {
                 Arena arena = Arena.ofShared();
                 // The cleanup action holds this block: while a view handed out is reachable, so is

@@ -180,39 +180,27 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      *   <li>No access ever touches freed memory. A thread that races with this call without any
      *       synchronization, in particular a loop already running on another thread (the JIT
      *       checks the closed flag once for the whole loop, as it does a JDK scope), may go on
-     *       accessing the buffer until its scope is closed (see below): it reads and writes
-     *       memory that is still allocated, and fails then.</li>
+     *       accessing a buffer of 64 KiB or less until its cohort's scope is closed (see below):
+     *       it reads and writes memory that is still allocated, and fails then.</li>
      * </ul>
      *
-     * <p>When the memory returns to the limit. A GC-managed block lives in a JDK scope that it
-     * shares with other GC-managed blocks (a cohort: at most 4096 blocks and 2 MiB or 1/32 of the
-     * limit, whichever is smaller), or that is its own when it is larger than 64 KiB. Closing that
-     * scope is a handshake with every thread (tens of microseconds), after which the block is
-     * freed and its bytes return to the limit. This method does not wait for that: once every
-     * block of a sealed cohort is closed, the cohort's close (the handshake, then the frees) is
-     * handed to the {@code nativemem-closer} daemon thread, and this method returns. Until the
-     * closer has run it, the block still counts against the limit. The scope of a cohort that
-     * still admits blocks is closed when it stops admitting them (it is full, a reservation needs
-     * the room, or, once allocations stop, within about 0.2 s); a block of a cohort that stays open
-     * keeps its closed cohort mates allocated: at most that cohort's 2 MiB (or 1/32 of the limit).
-     * The GC frees a cohort whose blocks are all unreachable without a handshake. One exception is
-     * freed before this method returns: a block larger than 64 KiB whose slice, duplicate,
-     * {@link #segment()} or {@link #asByteBuffer()} was asked for (those views live in its scope,
-     * so only closing the scope refuses them), or one larger than 2 GiB.
-     *
-     * <p>Nothing is lost by handing the close over: an allocation that does not fit runs the
-     * pending closes itself, and waits for one under way on the closer, before it waits for other
-     * memory or asks for a GC; and {@link NativeMemory#stats()} runs them before it counts, so it
-     * reflects every close handed over before it was called.
+     * <p>When the memory returns to the limit: a block larger than 64 KiB is freed before this
+     * returns. A smaller one shares a JDK scope with other GC-managed blocks (a cohort: at most
+     * 4096 blocks and 2 MiB or 1/32 of the limit, whichever is smaller), and is freed, with its
+     * bytes returned to the limit, when that scope is closed: when the last open block of the
+     * cohort is closed, when the GC finds the rest of the cohort unreachable, when a reservation
+     * needs the room (its slow path closes a cohort whose blocks are all closed before it asks
+     * for a GC), or, once allocations stop, within about 0.2 s. Until then the block still counts
+     * in {@link NativeMemory#stats()}. A block of a cohort that stays open keeps its closed
+     * cohort mates allocated: at most that cohort's 2 MiB (or 1/32 of the limit).
      *
      * @apiNote closing a JDK shared arena is a handshake with every thread (tens of microseconds);
-     *     a cohort shares one among all its blocks, and the closer thread runs it, so that closing a
-     *     buffer costs its caller about what {@code allocateDirect} and {@code invokeCleaner} cost.
-     *     The process still pays the handshake and the frees, on another core when there is one. A
-     *     buffer of 64 KiB or less whose {@link #segment()} or {@link #asByteBuffer()} was asked for
-     *     pays one handshake of its own on close. Stopping a racing loop at once would take either
-     *     that handshake for every buffer or a check that the JIT cannot hoist; measured, such a
-     *     check (an opaque read) made accessor loops 16 to 36 times slower.
+     *     a cohort shares one among all its blocks, so that closing a small buffer costs about what
+     *     {@code allocateDirect} and {@code invokeCleaner} cost. A buffer whose {@link #segment()}
+     *     or {@link #asByteBuffer()} was asked for pays one handshake of its own on close. Stopping
+     *     a racing loop at once would take either that handshake for every buffer or a check that
+     *     the JIT cannot hoist; measured, such a check (an opaque read) made accessor loops 16 to
+     *     36 times slower.
      * @throws IllegalStateException if a segment of this buffer is in use by a downcall right now
      */
     @Override

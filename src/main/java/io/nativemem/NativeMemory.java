@@ -62,22 +62,12 @@ public final class NativeMemory {
     }
 
     /**
-     * A snapshot of the ledger, once every close handed to the closer thread has run.
-     *
-     * <p>{@link NativeBuffer#close()} leaves part of its work to the {@code nativemem-closer}
-     * thread: the JDK scope a closed GC-managed block lives in is closed there, with one handshake
-     * with every thread, before the block is freed. This method first runs those closes that are
-     * still pending, on the calling thread (tens of microseconds when there are any, nothing
-     * otherwise), and waits for one under way, so that every {@code close()} that happened before
-     * this call has had its full effect on the counters. They are exact when no allocation or
-     * close runs meanwhile.
+     * A snapshot of the ledger.
      *
      * @return the counters now
      * @throws IllegalArgumentException naming the property and its value, if the limit is malformed
      */
     public static MemoryStats stats() {
-        Ledger ledger = Ledger.global();
-        ledger.closeQueue().runPending();
-        return MemoryStats.of(ledger.snapshot(MappedTally.count(), MappedTally.bytes()));
+        return MemoryStats.of(Ledger.global().snapshot(MappedTally.count(), MappedTally.bytes()));
     }
 }

@@ -80,8 +80,6 @@ class FaultInjectionTest {
     void failuresInsideCleanupsDoNotStopTheReclaimer() {
         assertClean(line("cleanup throws after free"));
         assertClean(line("leak listener throws"));
-        assertClean(line("handed-off close throws after free"));
-        assertTrue(result.output().contains("Closing GC-managed blocks failed on thread"), "the failure is logged: " + result);
         assertTrue(line("leak listener throws").contains("later leaks reported=1"), line("leak listener throws"));
         assertTrue(result.output().contains("injected fault: AFTER_FREE"), "the failure is logged: " + result);
     }

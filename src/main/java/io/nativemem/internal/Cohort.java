@@ -14,29 +14,21 @@ import java.util.Arrays;
  * allocated, and counted against the limit, until the cohort's arena is closed: then no thread
  * can be in the middle of an access through any member, and every member is freed. That happens
  * <ul>
- *   <li>when the last member of a sealed cohort is closed: the cohort is handed to its ledger's
- *       {@link CloseQueue}, whose closer thread closes it, so that the handshake and the frees
- *       are off the thread that called {@code close()} (unless that thread asks for it now, see
- *       {@link #memberClosed});</li>
+ *   <li>when the last member of a sealed cohort is closed (on the thread that closes it);</li>
  *   <li>when the GC finds the cohort's scope unreachable (no member, view or slice of any member
  *       is reachable): its members are freed then, without a handshake;</li>
  *   <li>a cohort stops admitting members at {@value #MAX_MEMBERS} members or
- *       {@link #maxBytes()} bytes (if all its members are closed by then, it is handed to the
- *       closer), when the slow path of the ledger needs room ({@link #flush()}), or when no block
- *       was admitted for a while ({@link #flushIfIdle()}, on the reclaimer thread): then, if all
- *       its members are closed, it is closed at once, on that thread.</li>
+ *       {@link #maxBytes()} bytes, when the slow path of the ledger needs room ({@link #flush()}),
+ *       or when no block was admitted for a while ({@link #flushIfIdle()}): if all its members
+ *       are closed by then, it is closed at once.</li>
  * </ul>
- * A cohort handed to the closer is not lost for a thread that needs its memory: the slow path of
- * the ledger runs the pending closes itself, or waits for the one under way, before it waits or
- * asks for a GC ({@link CloseQueue#runPending()}).
- *
- * <p>A block larger than {@value #SOLO_ABOVE} bytes gets a cohort of its own, closed when it is:
- * it pins no other block.
+ * A block larger than {@value #SOLO_ABOVE} bytes gets a cohort of its own, closed with it: its
+ * handshake is small beside its zeroing, and it pins no other block.
  *
  * <p>The bound: a member that stays open keeps the closed members of its cohort allocated, at most
  * {@code maxBytes()}, 2 MiB or 1/32 of the limit, whichever is smaller, per such cohort.
  */
-public final class Cohort extends CloseQueue.Entry {
+public final class Cohort {
 
     /** A larger block gets a cohort of its own. */
     public static final long SOLO_ABOVE = 64 * 1024;
@@ -44,8 +36,8 @@ public final class Cohort extends CloseQueue.Entry {
      * The bytes bound the cohort first from 512 bytes a block up; for the smallest blocks this
      * count does. Measured (JMH, 64 B, allocate + close, loaded 2-core machine): 294 ns with 512
      * members, 159 ns with 4096 (the handshake, 30 to 55 us, is then about 10 ns a block), against
-     * 114 ns for allocateDirect + invokeCleaner. A cohort of 4096 frees its blocks in one burst,
-     * on the closer thread (tens of microseconds).
+     * 114 ns for allocateDirect + invokeCleaner. A cohort of 4096 frees its blocks in one burst on
+     * the thread that closes the last of them (tens of microseconds).
      */
     static final int MAX_MEMBERS = 4096;
     /**
@@ -108,7 +100,7 @@ public final class Cohort extends CloseQueue.Entry {
             }
         }
         if (full != null) {
-            full.members.ledger.closeQueue().hand(full);
+            full.closeAndFree();
         }
         return cohort;
     }
@@ -132,22 +124,12 @@ public final class Cohort extends CloseQueue.Entry {
 
     /**
      * Counts one member closed; its buffers refuse every access already. When it was the last
-     * open member of a sealed cohort, the cohort's arena is to be closed and every member freed:
-     * on this thread if {@code now}, otherwise by the ledger's {@link CloseQueue}.
+     * open member of a sealed cohort, closes the cohort's arena and frees every member.
      */
-    public void memberClosed(boolean now) {
+    public void memberClosed() {
         if (members.closeOne()) {
-            if (now) {
-                closeAndFree();
-            } else {
-                members.ledger.closeQueue().hand(this);
-            }
+            closeAndFree();
         }
-    }
-
-    @Override
-    protected int runClose() {
-        return closeAndFree();
     }
 
     /** Returns how many blocks this freed. */

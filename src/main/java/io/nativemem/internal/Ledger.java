@@ -40,14 +40,11 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>When a reservation does not fit, {@link #tryReserve} first drains every stripe's credit
  * back to the total and tries once more: an allocation that fits once credit is drained never
- * fails. Then {@link #reserve} takes the slow path: run the closes of GC-managed blocks that
- * were handed off their closing thread and are still pending ({@link CloseQueue#runPending()}:
- * on this thread, waiting for one under way on the closer), free what the
+ * fails. Then {@link #reserve} takes the slow path: free what the
  * reclaimer already found unreachable, ask for a GC (one thread at a time, and not while the
  * previous GC's blocks are still arriving), then wait up to 9 times with exponential back-off
  * (1, 2, 4, ... 256 ms: about 0.5 s in all, as {@code Bits} does), waking as soon as any block
- * is released, before it gives up with {@link OutOfMemoryError}. Before every GC it asks for,
- * and before it gives up, it runs the closes handed over meanwhile: they need no GC. Waiting threads are served
+ * is released, before it gives up with {@link OutOfMemoryError}. Waiting threads are served
  * first come, first served ({@link Waiters}). While any thread waits, the stripes stay closed:
  * every release goes to the total, where the waiters look for room, and every reservation asks
  * the total, which keeps the room the waiters claimed.
@@ -94,7 +91,6 @@ public final class Ledger {
     private final long limit;
     private final Reclaimer reclaimer;
     private final ReclaimQueue reclaimQueue;
-    private final CloseQueue closeQueue;
 
     private final Waiters waiters = new Waiters();
     private final CapacityAccount account;
@@ -117,26 +113,21 @@ public final class Ledger {
     private volatile long activityAtLastGc = -1;
     private volatile long freedByGcAtLastGc;
 
-    /**
-     * A ledger whose cleanups and closes go to queues of its own that no thread serves (tests,
-     * benchmarks): a closed GC-managed block of its returns only when its slow path, or the test,
-     * runs the pending closes ({@link #closeQueue()}).
-     */
+    /** A ledger whose cleanups go to a queue of its own that no thread serves (tests, benchmarks). */
     public Ledger(long limit, Reclaimer reclaimer) {
-        this(limit, reclaimer, ReclaimQueue.unserved(), CloseQueue.unserved());
+        this(limit, reclaimer, ReclaimQueue.unserved());
     }
 
     /**
      * @param reclaimQueue where the cleanups of what this ledger admits are registered: the GC
      *     hands unreachable arenas and blocks over through it
-     * @param closeQueue where the closes of its GC-managed blocks are handed off the closing thread
      */
-    public Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue, CloseQueue closeQueue) {
-        this(limit, reclaimer, reclaimQueue, closeQueue, CapacityAccount.defaultStripes());
+    public Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue) {
+        this(limit, reclaimer, reclaimQueue, CapacityAccount.defaultStripes());
     }
 
-    private Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue, CloseQueue closeQueue, int stripes) {
-        this(limit, reclaimer, reclaimQueue, closeQueue, stripes, CapacityAccount.defaultBatch(limit, stripes));
+    private Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue, int stripes) {
+        this(limit, reclaimer, reclaimQueue, stripes, CapacityAccount.defaultBatch(limit, stripes));
     }
 
     /**
@@ -148,32 +139,22 @@ public final class Ledger {
      *     two in [2, 65536], or a batch outside [0, 1 MiB)
      */
     public Ledger(long limit, Reclaimer reclaimer, int stripes, long batch) {
-        this(limit, reclaimer, ReclaimQueue.unserved(), CloseQueue.unserved(), stripes, batch);
+        this(limit, reclaimer, ReclaimQueue.unserved(), stripes, batch);
     }
 
-    private Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue, CloseQueue closeQueue, int stripes,
-                   long batch) {
+    private Ledger(long limit, Reclaimer reclaimer, ReclaimQueue reclaimQueue, int stripes, long batch) {
         if (limit < 0) {
             throw Errors.invalidSize("limit", limit);
         }
         this.limit = limit;
         this.reclaimer = reclaimer;
         this.reclaimQueue = reclaimQueue;
-        this.closeQueue = closeQueue;
         this.account = new CapacityAccount(limit, stripes, batch, waiters::signal);
     }
 
     /** Where the cleanups of the arenas and blocks charged to this ledger are registered. */
     public ReclaimQueue reclaimQueue() {
         return reclaimQueue;
-    }
-
-    /**
-     * Where the closes of the GC-managed blocks charged to this ledger wait, handed off the thread
-     * that closed them; the slow path runs what is pending there before anything else.
-     */
-    public CloseQueue closeQueue() {
-        return closeQueue;
     }
 
     public long limit() {
@@ -322,7 +303,7 @@ public final class Ledger {
             // No amount of freeing can make room: fail without disturbing the GC.
             fail(bytes);
         }
-        if (reclaim() > 0 && tryReserve(bytes)) {
+        if (reclaimer.reclaimPending() > 0 && tryReserve(bytes)) {
             return;
         }
         long start = System.nanoTime();
@@ -349,20 +330,14 @@ public final class Ledger {
                     // every thread is already waiting, nobody else would ask, and the garbage that
                     // would make room is never collected (measured: 4 OOMs in 3 s of 1 MiB churn
                     // under a 64 MiB limit). When nothing happened, another GC would find nothing:
-                    // asking after every wait cost a failing reservation 9 GCs and 0.8 s. Closes
-                    // handed over during the wait come first: they need no GC.
-                    reclaim();
-                    if (account.take(stripe, bytes, waiters.claimedAhead(me))) {
-                        succeeded = true;
-                        return;
-                    }
+                    // asking after every wait cost a failing reservation 9 GCs and 0.8 s.
                     requestGcUnlessInFlight();
                 }
                 // A release wakes us early to retry, but only a wait served in full counts:
                 // otherwise, under churn, the 9 waits are spent in microseconds.
                 long waitEnd = System.nanoTime() + waitNanos;
                 for (;;) {
-                    reclaim();
+                    reclaimer.reclaimPending();
                     if (account.take(stripe, bytes, waiters.claimedAhead(me))) {
                         succeeded = true;
                         return;
@@ -375,15 +350,9 @@ public final class Ledger {
                 }
             }
             // Another thread's GC may have started before our garbage was dropped: before giving
-            // up, make sure one GC started after we arrived has run to its end. Closes handed over
-            // during the last wait first: they need no GC.
-            reclaim();
-            if (account.take(stripe, bytes, waiters.claimedAhead(me))) {
-                succeeded = true;
-                return;
-            }
+            // up, make sure one GC started after we arrived has run to its end.
             if (gcsCompleted.get() <= gcsBefore && requestGc(true)) {
-                reclaim();
+                reclaimer.reclaimPending();
                 if (account.take(stripe, bytes, waiters.claimedAhead(me))) {
                     succeeded = true;
                     return;
@@ -406,15 +375,6 @@ public final class Ledger {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    /**
-     * Runs the closes of closed GC-managed blocks still pending (waiting for any under way on
-     * another thread), then frees what the GC found unreachable: all that can make room without a
-     * GC. Returns how many blocks were freed meanwhile.
-     */
-    private int reclaim() {
-        return closeQueue.runPending() + reclaimer.reclaimPending();
     }
 
     private void fail(long bytes) {
@@ -557,7 +517,7 @@ public final class Ledger {
                             public boolean requestGc(boolean force) {
                                 return GcTrigger.global().request(force);
                             }
-                        }, ReclaimQueue.global(), CloseQueue.global());
+                        }, ReclaimQueue.global());
             } catch (IllegalArgumentException e) {
                 malformed = e;
             }

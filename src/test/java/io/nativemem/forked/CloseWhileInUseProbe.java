@@ -35,8 +35,8 @@ public final class CloseWhileInUseProbe {
         // GC-managed buffers read through their segment() and asByteBuffer() views instead of the
         // buffer: those cannot check the block's closed flag and must die with close() all the same.
         boolean views = what.equals("direct-views");
-        // Blocks over 64 KiB are alone in their cohort, whose close the closer thread runs after
-        // close() returned: the readers must stop all the same, and only then may the memory go.
+        // Blocks over 64 KiB are alone in their cohort, whose scope close() closes: what stops
+        // their readers is that close, not only the flag.
         long size = what.equals("direct-large") ? 128 << 10 : 1024;
         int readers = 3;
         long closedSeen = 0;

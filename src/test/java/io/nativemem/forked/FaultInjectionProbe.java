@@ -74,7 +74,6 @@ public final class FaultInjectionProbe {
                 }
             });
             afterFreeFailureInTheReclaimer();
-            afterFreeFailureInAHandedOffClose();
             throwingLeakListener();
         } finally {
             Files.deleteIfExists(file);
@@ -109,22 +108,6 @@ public final class FaultInjectionProbe {
         NativeBuffer.allocateDirect(1000);
         awaitEmpty();
         System.out.println("cleanup throws after free -> reclaimer still serving | " + counters());
-    }
-
-    /**
-     * The close of a buffer's cohort, handed off by close(), throws after freeing: close() already
-     * returned, the failure is logged, and later closes still happen.
-     */
-    private static void afterFreeFailureInAHandedOffClose() throws InterruptedException {
-        Faults.arm(Faults.Point.AFTER_FREE, 1);
-        NativeBuffer.allocateDirect(128 << 10).close();
-        awaitEmpty();
-        Faults.arm(Faults.Point.AFTER_FREE, 0);
-        for (int i = 0; i < 10; i++) {
-            NativeBuffer.allocateDirect(128 << 10).close();
-        }
-        awaitEmpty();
-        System.out.println("handed-off close throws after free -> later closes still run | " + counters());
     }
 
     /** A leak listener throws: the arena is freed anyway and later leaks are still reported. */
