@@ -14,7 +14,8 @@ import java.util.Locale;
  * allocates and closes, and CPU time of the whole process (the closer thread, GC and JIT threads
  * included). Since close() hands the handshake and the frees to the {@code nativemem-closer}
  * thread, JMH's time per operation shows what the caller saves; the process CPU time shows what
- * the process pays for it. Prints the median of 11 rounds of 0.5 s each, after 4 rounds of warm-up.
+ * the process pays for it. Prints the median of 11 rounds of 0.5 s each, after 4 rounds of warm-up,
+ * with the process's minor page faults and the calling thread's context switches (Linux only).
  *
  * <pre>java -Dnativemem.maxMemory=64m -XX:MaxDirectMemorySize=64m -Xms1g -Xmx1g -XX:+UseG1GC \
  *     --enable-native-access=ALL-UNNAMED -cp jmh/target/benchmarks.jar io.nativemem.jmh.CloseCpuTime</pre>
@@ -39,7 +40,8 @@ public final class CloseCpuTime {
     public static void main(String[] args) {
         int[] sizes = args.length > 0 ? Arrays.stream(args).mapToInt(Integer::parseInt).toArray()
                 : new int[] {64, 4096, 65536, 1048576};
-        System.out.println("size     variant    wall  caller cpu  process cpu   (ns per cycle)");
+        System.out.println("size     variant    wall  caller cpu  process cpu   (ns per cycle)"
+                + "  faults  caller switches  (per 1000 cycles)");
         for (int size : sizes) {
             Cycle nativemem = s -> {
                 NativeBuffer buffer = NativeBuffer.allocateDirect(s);
@@ -54,8 +56,8 @@ public final class CloseCpuTime {
                 return v;
             };
             io.nativemem.MemoryStats before = io.nativemem.NativeMemory.stats();
-            double[][] n = new double[3][ROUNDS];
-            double[][] j = new double[3][ROUNDS];
+            double[][] n = new double[5][ROUNDS];
+            double[][] j = new double[5][ROUNDS];
             for (int round = -WARMUP; round < ROUNDS; round++) {
                 // Interleaved, so that what else runs on the machine weighs on both alike.
                 measure(nativemem, size, n, round);
@@ -78,6 +80,8 @@ public final class CloseCpuTime {
         long wall0 = System.nanoTime();
         long thread0 = THREADS.getCurrentThreadCpuTime();
         long process0 = OS.getProcessCpuTime();
+        long faults0 = minorFaults();
+        long switches0 = contextSwitches();
         long ops = 0;
         long v = 0;
         long end = wall0 + ROUND_NANOS;
@@ -90,17 +94,48 @@ public final class CloseCpuTime {
         long wall = System.nanoTime() - wall0;
         long thread = THREADS.getCurrentThreadCpuTime() - thread0;
         long process = OS.getProcessCpuTime() - process0;
+        long faults = minorFaults() - faults0;
+        long switches = contextSwitches() - switches0;
         sink += v;
         if (round >= 0) {
             times[0][round] = wall / (double) ops;
             times[1][round] = thread / (double) ops;
             times[2][round] = process / (double) ops;
+            times[3][round] = faults * 1000.0 / ops;
+            times[4][round] = switches * 1000.0 / ops;
         }
     }
 
     private static void print(int size, String name, double[][] times) {
-        System.out.printf(Locale.ROOT, "%-8d %-9s %7.1f %11.1f %12.1f%n", size, name,
-                median(times[0]), median(times[1]), median(times[2]));
+        System.out.printf(Locale.ROOT, "%-8d %-9s %7.1f %11.1f %12.1f  %6.1f  %15.2f%n", size, name,
+                median(times[0]), median(times[1]), median(times[2]), median(times[3]), median(times[4]));
+    }
+
+    /** Minor page faults of the whole process so far (Linux: /proc/self/stat, field 10), or 0. */
+    private static long minorFaults() {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+            // The command name, in parentheses, may hold spaces: count the fields after it.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[7]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Context switches of the calling thread so far (Linux: /proc/thread-self/status), or 0. */
+    private static long contextSwitches() {
+        try {
+            long sum = 0;
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/thread-self/status"))) {
+                if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                    sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+            return sum;
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     private static double median(double[] values) {
