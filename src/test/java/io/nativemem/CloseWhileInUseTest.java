@@ -16,8 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * reader stops with one IllegalStateException, nothing crashes, the ledger ends empty. The
  * GC-managed buffers share a cohort (one JDK scope for many blocks) that stays open while they are
  * closed one by one, so what stops their readers is the block's own closed flag, or, for the
- * segment() and asByteBuffer() views, the scope of the block's own that close() ends. Each
- * configuration runs in a JVM of its own.
+ * segment() and asByteBuffer() views, the scope of the block's own that close() ends; buffers over
+ * 64 KiB are alone in their cohort, whose scope close() ends. Each configuration runs in a JVM of
+ * its own.
  */
 class CloseWhileInUseTest {
 
@@ -28,6 +29,9 @@ class CloseWhileInUseTest {
         "GC-managed buffers with the default JIT, , 100, direct", "GC-managed buffers interpreted, -Xint, 20, direct",
         "GC-managed buffers with C1 only, -XX:TieredStopAtLevel=1, 100, direct",
         "segment() and asByteBuffer() views of GC-managed buffers, , 100, direct-views",
+        "GC-managed buffers of 128 KiB (a cohort each), , 100, direct-large",
+        "GC-managed buffers of 128 KiB interpreted, -Xint, 20, direct-large",
+        "GC-managed buffers of 128 KiB with C1 only, -XX:TieredStopAtLevel=1, 100, direct-large",
         "segment() and asByteBuffer() views of GC-managed buffers interpreted, -Xint, 20, direct-views",
     })
     void closeWhileReading(String name, String flag, int rounds, String what) {

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Closes shared arenas (or, with the argument {@code direct}, GC-managed buffers one by one)
+ * Closes shared arenas (or, with the argument {@code direct}, GC-managed buffers one by one;
+ * {@code direct-large}, buffers of 128 KiB, each alone in its cohort)
  * while reader threads are in the middle of reading them, ROUNDS times with random delays. Every
  * reader must see only the written values, then exactly one IllegalStateException; close() must
  * succeed; the ledger must end empty. Prints one summary line.
@@ -34,13 +35,16 @@ public final class CloseWhileInUseProbe {
         // GC-managed buffers read through their segment() and asByteBuffer() views instead of the
         // buffer: those cannot check the block's closed flag and must die with close() all the same.
         boolean views = what.equals("direct-views");
+        // Blocks over 64 KiB are alone in their cohort, whose scope close() closes: what stops
+        // their readers is that close, not only the flag.
+        long size = what.equals("direct-large") ? 128 << 10 : 1024;
         int readers = 3;
         long closedSeen = 0;
         for (int round = 0; round < rounds; round++) {
             NativeArena arena = direct ? null : NativeArena.ofShared();
             List<NativeBuffer> buffers = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                NativeBuffer buffer = direct ? NativeBuffer.allocateDirect(1024) : arena.allocateBuffer(1024);
+                NativeBuffer buffer = direct ? NativeBuffer.allocateDirect(size) : arena.allocateBuffer(1024);
                 for (long j = 0; j < 1024; j += 8) {
                     buffer.putLong(j, j ^ 0x5A5AL);
                 }
