@@ -1,0 +1,78 @@
+package io.nativemem.jmh;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Zeroing one block already allocated, two ways: a critical {@code memset} downcall (what the
+ * allocation pipeline does) and {@code MemorySegment.fill}, which the JDK's arenas use (its
+ * {@code Unsafe.setMemory} is a JIT intrinsic since JDK 23: vector stores in the compiled code).
+ * glibc's {@code memset} switches to {@code rep stosb} from 2 KiB, which is not the fastest way
+ * on every CPU; this says which way wins at which size on the machine it runs on.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+@State(Scope.Thread)
+public class Zeroing {
+
+    private static final MethodHandle MEMSET = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().findOrThrow("memset"),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+            Linker.Option.critical(false));
+
+    @Param({"64", "512", "4096", "16384", "65536", "262144", "1048576"})
+    public int size;
+
+    private Arena arena;
+    private MemorySegment block;
+    private MemorySegment global;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        arena = Arena.ofConfined();
+        block = arena.allocate(size, 16);
+        global = MemorySegment.ofAddress(block.address()).reinterpret(size);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
+    }
+
+    @Benchmark
+    public long memsetCritical() throws Throwable {
+        return (long) MEMSET.invokeExact(block.address(), 0, (long) size);
+    }
+
+    @Benchmark
+    public MemorySegment fillConfined() {
+        return block.fill((byte) 0);
+    }
+
+    @Benchmark
+    public MemorySegment fillGlobal() {
+        return global.fill((byte) 0);
+    }
+}
