@@ -23,11 +23,12 @@ import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Zeroing one block already allocated, two ways: a critical {@code memset} downcall (what the
- * allocation pipeline does) and {@code MemorySegment.fill}, which the JDK's arenas use (its
- * {@code Unsafe.setMemory} is a JIT intrinsic since JDK 23: vector stores in the compiled code).
- * glibc's {@code memset} switches to {@code rep stosb} from 2 KiB, which is not the fastest way
- * on every CPU; this says which way wins at which size on the machine it runs on.
+ * Zeroing one block already allocated, three ways: a critical {@code memset} downcall (what the
+ * allocation pipeline does), {@code MemorySegment.fill} (the public way to the JDK's
+ * {@code Unsafe.setMemory}, with which its arenas zero), and a loop of long stores through a
+ * {@code DirectByteBuffer} view, which C2 vectorises. glibc's {@code memset} switches to
+ * {@code rep stosb} from 2 KiB, which is not the fastest way on every CPU; this says which way
+ * wins at which size on the machine it runs on.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -48,12 +49,14 @@ public class Zeroing {
     private Arena arena;
     private MemorySegment block;
     private MemorySegment global;
+    private java.nio.ByteBuffer view;
 
     @Setup(Level.Trial)
     public void setUp() {
         arena = Arena.ofConfined();
         block = arena.allocate(size, 16);
         global = MemorySegment.ofAddress(block.address()).reinterpret(size);
+        view = global.asByteBuffer();
     }
 
     @TearDown(Level.Trial)
@@ -74,5 +77,33 @@ public class Zeroing {
     @Benchmark
     public MemorySegment fillGlobal() {
         return global.fill((byte) 0);
+    }
+
+    /** A loop of long stores through a {@code DirectByteBuffer} view, which C2 vectorises. */
+    @Benchmark
+    public java.nio.ByteBuffer viewLoop() {
+        java.nio.ByteBuffer v = view;
+        int n = v.capacity() & ~7;
+        for (int i = 0; i < n; i += 8) {
+            v.putLong(i, 0L);
+        }
+        for (int i = n; i < v.capacity(); i++) {
+            v.put(i, (byte) 0);
+        }
+        return v;
+    }
+
+    /** As {@link #viewLoop}, with the view made for the call, as a new block would need. */
+    @Benchmark
+    public java.nio.ByteBuffer newViewLoop() {
+        java.nio.ByteBuffer v = global.asByteBuffer();
+        int n = v.capacity() & ~7;
+        for (int i = 0; i < n; i += 8) {
+            v.putLong(i, 0L);
+        }
+        for (int i = n; i < v.capacity(); i++) {
+            v.put(i, (byte) 0);
+        }
+        return v;
     }
 }
