@@ -82,21 +82,16 @@ public class Zeroing {
     /** A loop of long stores through a {@code DirectByteBuffer} view, which C2 vectorises. */
     @Benchmark
     public java.nio.ByteBuffer viewLoop() {
-        java.nio.ByteBuffer v = view;
-        int n = v.capacity() & ~7;
-        for (int i = 0; i < n; i += 8) {
-            v.putLong(i, 0L);
-        }
-        for (int i = n; i < v.capacity(); i++) {
-            v.put(i, (byte) 0);
-        }
-        return v;
+        return zero(view);
     }
 
     /** As {@link #viewLoop}, with the view made for the call, as a new block would need. */
     @Benchmark
     public java.nio.ByteBuffer newViewLoop() {
-        java.nio.ByteBuffer v = global.asByteBuffer();
+        return zero(global.asByteBuffer());
+    }
+
+    private static java.nio.ByteBuffer zero(java.nio.ByteBuffer v) {
         int n = v.capacity() & ~7;
         for (int i = 0; i < n; i += 8) {
             v.putLong(i, 0L);
