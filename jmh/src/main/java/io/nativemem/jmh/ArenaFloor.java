@@ -1,6 +1,8 @@
 package io.nativemem.jmh;
 
+import io.nativemem.internal.ArenaMemory;
 import io.nativemem.internal.Ledger;
+import io.nativemem.internal.Slabs;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -14,6 +16,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.ref.PhantomReference;
 import java.lang.ref.ReferenceQueue;
 import java.util.concurrent.TimeUnit;
@@ -104,6 +108,69 @@ public class ArenaFloor {
         }
         ledger.release(6400, 100);
         return 6400;
+    }
+
+    /**
+     * A one-block arena put together from nativemem's own parts, in the order its pipeline runs
+     * them, each step adding one part to the previous: what {@code AllocateFree.nativememConfinedSegment}
+     * at 64 B would cost with nothing but these parts. The gap between the last step and that
+     * benchmark is the arena's own structure.
+     */
+    private final ArenaMemory.Origin origin = new ArenaMemory.Origin(ledger, "confined", true, false, null);
+
+    /** Step 1: the JDK confined arena, its scope watched by our record (registered, freed at close). */
+    @Benchmark
+    public boolean oneBlockRecord() {
+        Arena arena = Arena.ofConfined();
+        ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
+        arena.close();
+        m.runOnClose(arena.scope());
+        return arena.scope().isAlive();
+    }
+
+    /** Step 2: and the block charged to the ledger, released with the record. */
+    @Benchmark
+    public boolean oneBlockRecordLedger() {
+        Arena arena = Arena.ofConfined();
+        ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
+        ledger.reserve(64);
+        ledger.commit(64);
+        m.countBlock(64);
+        arena.close();
+        m.runOnClose(arena.scope());
+        return arena.scope().isAlive();
+    }
+
+    /** Step 3: and the slab malloc'ed, zeroed and freed with the record. */
+    @Benchmark
+    public boolean oneBlockRecordLedgerSlab() {
+        Arena arena = Arena.ofConfined();
+        ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
+        ledger.reserve(64);
+        long base = Slabs.allocate(64);
+        m.openSlab(base, 0, 0);
+        ledger.commit(64);
+        m.countBlock(64);
+        arena.close();
+        m.runOnClose(arena.scope());
+        return arena.scope().isAlive();
+    }
+
+    /** Step 4: and the block wrapped in a segment of the arena's scope, read once. */
+    @Benchmark
+    public long oneBlockRecordLedgerSlabSegment() {
+        Arena arena = Arena.ofConfined();
+        ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
+        ledger.reserve(64);
+        long base = Slabs.allocate(64);
+        MemorySegment slab = MemorySegment.ofAddress(base).reinterpret(64, arena, null);
+        m.openSlab(base, 0, 0);
+        ledger.commit(64);
+        m.countBlock(64);
+        long value = slab.asSlice(0, 64).get(ValueLayout.JAVA_LONG, 0);
+        arena.close();
+        m.runOnClose(arena.scope());
+        return value;
     }
 
     private static final int GLOBAL_HEAD_INDEX = -1;
