@@ -6,7 +6,6 @@ import io.nativemem.internal.Faults;
 import io.nativemem.internal.FileMapper;
 import io.nativemem.internal.LeakDetection;
 import io.nativemem.internal.Ledger;
-import io.nativemem.internal.LibcAllocator;
 import io.nativemem.internal.NativeBlocks;
 import io.nativemem.internal.Slabs;
 
@@ -36,27 +35,27 @@ import java.util.Objects;
  * {@code ArenaMemory}, which the free takes too, and registers and closes under its own.
  *
  * <p><b>What C2 makes of it.</b> Escape analysis removes the arena, the JDK's arena and the
- * segments only when C2 inlines {@link #allocate} and {@link #close()} into their caller, and C2
- * inlines a method it has already compiled on its own only if that code is under 2,500 bytes
- * ({@code InlineSmallCode}); the JDK's own path is {@code @ForceInline}, which only the JDK may
- * use. With the whole pipeline inlined, {@code allocate} compiled on its own to 6 to 11 kB, so
- * whenever it was compiled before its caller every segment went to the heap. Now the owner of a
- * confined arena carves a block that fits the current slab, with its stripe's credit, on a path of
- * checks and one bump ({@link #carveOnHotPath}), and {@code allocate} keeps the rest out of line:
- * {@link #carveSlowly} (the first block, a new slab, no credit), which is more than 35 bytes of
- * bytecode so that C2 inlines it only where at least a quarter of the calls take it, and
- * {@link #allocateSlowly} (everything else), which a caller that never takes it does not compile.
- * Compiled on its own, {@code allocate} is then 1.8 kB when most blocks fit the current slab (100
- * blocks per arena, measured), and its callers inline it. The blocks of both carving paths are
- * wrapped at one site, {@link #wrapCarved}, after the paths merged: a segment that met, at a
- * merge, another one returned by a call stayed on the heap (40 bytes a block). {@code close()} is
- * 29 bytes of bytecode: C1 inlines it, so C2 never compiles it on its own.
+ * segments only when C2 inlines {@link #allocate} and {@link #close()} into their caller and
+ * never passes them to a call it does not inline; and C2 inlines a method it has already compiled
+ * on its own only if that code is under 2,500 bytes ({@code InlineSmallCode}); the JDK's own path
+ * is {@code @ForceInline}, which only the JDK may use. So the owner of a confined arena carves a
+ * block that fits the current slab, with its stripe's credit, on a path of checks and one bump
+ * ({@link #carveOnHotPath}); every other block of its takes {@link ArenaMemory#carveSlowly}, a
+ * static method given the record and the JDK scope but never this arena, and large enough that
+ * C2 never inlines it (its Javadoc says why it must not); everything else takes
+ * {@link #allocateSlowly}, which a caller that never meets it does not compile. The carving state
+ * (the current slab and its free range) lives in the record, which the GC tracks and so is on the
+ * heap anyway. The blocks of both carving paths are wrapped at one site,
+ * {@link ArenaMemory#wrapLast}, after the paths merged: a segment that met, at a merge, another one
+ * returned by a call stayed on the heap (40 bytes a block). {@code close()} is 29 bytes of
+ * bytecode: C1 inlines it, so C2 never compiles it on its own.
  *
- * <p>What is left: in an arena of one block, every block takes {@code carveSlowly}, which is then
- * hot; {@code allocate} compiled before its caller inlines it (6 kB, so its first callers do not
- * inline it), and once recompiled (1 kB) it calls it, with the arena as its receiver, so the arena
- * still goes to the heap. And {@link #allocateBuffer} inlines {@code allocate} and the buffer's
- * constructor (1.9 kB) into 4 kB: a caller compiled after it does not inline it.
+ * <p>Measured (JMH {@code -prof gc}, 64 B confined arena, a segment): 251 bytes of heap per arena
+ * before (this arena, its slab's segment and the JDK's arena object were on the heap), 144 after:
+ * the JDK's session (56 bytes, the record's referent) and the record (88). In an arena
+ * of one block, when {@code carveSlowly} was inlined into {@code allocate}, that compiled to 6 kB
+ * and its callers did not inline it. {@link #allocateBuffer} still inlines {@code allocate} and the
+ * buffer's constructor (1.9 kB, mostly the DBB view): a caller compiled after it may not inline it.
  *
  * @implNote This class sits in the exported package, package-private, because a sealed type's
  *     permitted subclasses must share its package when the library runs on the class path.
@@ -81,14 +80,9 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
     private final Throwable createdAt;
     // Registered at the first allocation or mapping. A shared arena registers under its monitor; a
     // thread that reads null here without it then checks again under it.
+    // It holds the carving state too (the current slab and its free range), guarded by its monitor
+    // in a concurrent arena.
     private ArenaMemory memory;
-    // The current slab, and its free range: the next block starts at top, aligned up, and must end
-    // by end. With no slab yet nothing fits. Guarded by memory's monitor in a concurrent arena.
-    private MemorySegment slab;
-    private long top;
-    private long end = -1;
-    // Bytes of the current slab that hold no block: padding, and blocks that never reached a user.
-    private long waste;
 
     private NativeArenaImpl(Kind kind, Ledger ledger, Arena scopeArena) {
         this.kind = kind;
@@ -111,85 +105,41 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
 
     /**
      * The hot path, {@link #carveOnHotPath}, or the slow one. A block carved either way is wrapped
-     * at one place, {@link #wrapCarved}, after the paths merged: when C2 inlines this method, the
-     * segment is then one allocation that escape analysis can remove, where a merge of the hot
+     * at one place, {@link ArenaMemory#wrap}, after the paths merged: when C2 inlines this method,
+     * the segment is then one allocation that escape analysis can remove, where a merge of the hot
      * path's segment with one returned by a call (the slow path) kept it on the heap, 40 bytes a
-     * block. Blocks too large to carve, other kinds of arena and every error take
+     * block. The slow path of a confined arena's owner is static and never given this arena, so
+     * that once C2 inlines this method and {@link #close()} the arena itself need not exist on the
+     * heap. Blocks too large to carve, other kinds of arena and every error take
      * {@link #allocateSlowly}, which a caller that never meets them does not even compile.
      */
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
-        long offset = carveOnHotPath(byteSize, byteAlignment);
-        if (offset < 0) {
+        ArenaMemory m = memory;
+        if (!carveOnHotPath(m, byteSize, byteAlignment)) {
             if (owner != Thread.currentThread() || !Slabs.carvesValid(byteSize, byteAlignment)) {
                 return allocateSlowly(byteSize, byteAlignment);
             }
-            offset = carveSlowly(byteSize, byteAlignment);
+            memory = m = ArenaMemory.carveSlowly(m, m == null ? origin(ledger, kind, createdAt) : null,
+                    scopeArena.scope(), byteSize, byteAlignment, false);
         }
-        return wrapCarved(offset, byteSize);
+        return m.wrapLast(scopeArena, byteSize);
     }
 
     /**
      * The hot path: a block that a confined arena's owner carves from the current slab with its
-     * stripe's credit. Only checks and a bump of the slab's free range, with no call that C2 does
-     * not inline. Returns the block's offset in the slab, charged and committed; -1 for
-     * everything else (no slab yet, no room in it, a closed arena, no credit, and every argument
-     * that is not plainly valid), having changed nothing.
+     * stripe's credit ({@link ArenaMemory#tryCarve}). Only checks and a bump of the slab's free
+     * range, with no call that C2 does not inline. Returns whether it carved the block, charged and
+     * committed, as the record's last; {@code false} for everything else (no slab yet, no room in
+     * it, a closed arena, no credit, and every argument that is not plainly valid), having changed
+     * nothing.
      */
-    private long carveOnHotPath(long byteSize, long byteAlignment) {
-        if (owner != Thread.currentThread() || Faults.ENABLED || !Slabs.carvesValid(byteSize, byteAlignment)) {
-            return -1;
+    private boolean carveOnHotPath(ArenaMemory m, long byteSize, long byteAlignment) {
+        if (m == null || owner != Thread.currentThread() || Faults.ENABLED
+                || !Slabs.carvesValid(byteSize, byteAlignment)) {
+            return false;
         }
-        long alignment = Math.max(byteAlignment, Slabs.MIN_ALIGNMENT);
-        long address = (top + alignment - 1) & -alignment;
-        // A closed arena has end = -1: nothing fits. A small reservation is committed as it is taken.
-        if (address + byteSize > end || !ledger.tryReserveFromCredit(byteSize)) {
-            return -1;
-        }
-        waste += address - top;
-        top = address + byteSize;
-        return address - slab.address();
-    }
-
-    /**
-     * A block of the current slab as a segment, counted in the arena's record. If the heap has no
-     * room for the segment, the block stays unused in the slab and its reservation returns to the
-     * ledger.
-     *
-     * @param offset where a carve placed the block in the current slab, charged and committed
-     */
-    private MemorySegment wrapCarved(long offset, long size) {
-        MemorySegment segment;
-        try {
-            segment = slab.asSlice(offset, size);
-            Faults.check(Faults.Point.WRAP);
-        } catch (Throwable e) {
-            waste += size;
-            ledger.discard(size);
-            throw e;
-        }
-        memory.countBlock(size);
-        return segment;
-    }
-
-    /**
-     * For the owner of a confined arena, a block that the hot path did not carve: the first (which
-     * registers the arena's record), one that opens a slab, or one for which its stripe had no
-     * credit; and the faults that tests inject. Returns its offset in the current slab.
-     *
-     * @implNote More than 35 bytes of bytecode ({@code MaxInlineSize}), so that C2 inlines it only
-     *     where it is hot: at a call site taken less than a quarter of the time, C2 inlines a
-     *     smaller method whatever its size once compiled, and {@link #allocate} then took the
-     *     first slab's registration, {@code malloc} and {@code reinterpret} with it: 8.7 kB of
-     *     machine code, measured.
-     */
-    private long carveSlowly(long size, long requestedAlignment) {
-        checkUsable();
-        if (memory == null) {
-            memory = ArenaMemory.register(scopeArena.scope(), origin(ledger, kind, createdAt));
-        }
-        ledger.reserve(size);
-        return carve(size, requestedAlignment);
+        return m.tryCarve(byteSize, Math.max(byteAlignment, Slabs.MIN_ALIGNMENT));
     }
 
     /**
@@ -205,84 +155,20 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
         if (owner == null) {
             return carveShared(byteSize, byteAlignment);
         }
-        return wrapCarved(carveSlowly(byteSize, byteAlignment), byteSize);
+        ArenaMemory m = ArenaMemory.carveSlowly(memory, memory == null ? origin(ledger, kind, createdAt) : null,
+                scopeArena.scope(), byteSize, byteAlignment, false);
+        memory = m;
+        return m.wrapLast(scopeArena, byteSize);
     }
 
-    /** As {@link #carve}, for any thread of a shared or automatic arena. */
+    /** A carved block for any thread of a shared or automatic arena, under the record's monitor. */
     private MemorySegment carveShared(long size, long requestedAlignment) {
         ArenaMemory m = memory();
         ledger.reserve(size);
-        synchronized (m) {
-            if (!scopeArena.scope().isAlive()) {
-                ledger.cancel(size);
-                throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
-            }
-            return wrapCarved(carve(size, requestedAlignment), size);
+        synchronized (m) { // the carve cancels the reservation if another thread closed the arena since
+            return ArenaMemory.carveSlowly(m, null, scopeArena.scope(), size, requestedAlignment, true)
+                    .wrapLast(scopeArena, size);
         }
-    }
-
-    /**
-     * Carves a block from the current slab, or from a new one when it does not fit, for a
-     * reservation the caller made, and commits it; returns its offset in the slab, for
-     * {@link #wrapCarved}. If a new slab cannot be had, the reservation is cancelled. The restricted
-     * {@code reinterpret}, whose check alone is 314 bytes of bytecode for the JIT to inline, runs
-     * once per slab; a block is a slice of the slab's segment.
-     */
-    private long carve(long size, long requestedAlignment) {
-        long alignment = Math.max(requestedAlignment, Slabs.MIN_ALIGNMENT);
-        long address = (top + alignment - 1) & -alignment;
-        if (address + size > end) { // no slab yet, or the block does not fit in what is left of it
-            address = nextSlab(size, alignment, requestedAlignment);
-        }
-        waste += address - top;
-        top = address + size;
-        ledger.commit(size);
-        return address - slab.address();
-    }
-
-    /** Opens the next slab, with room for the block; returns the block's address in it. */
-    private long nextSlab(long size, long alignment, long requestedAlignment) {
-        ArenaMemory m = memory;
-        long current = m.slab() == 0 ? 0 : end - m.slab();
-        long slabSize = Slabs.nextSize(current, size, alignment);
-        MemorySegment opened = openSlab(m, scopeArena, ledger, slabSize, current, end - top + waste, size,
-                requestedAlignment);
-        slab = opened;
-        top = opened.address();
-        end = top + slabSize;
-        waste = 0;
-        return (top + alignment - 1) & -alignment;
-    }
-
-    /**
-     * Allocates and zeroes a slab of {@code slabSize} bytes, makes it {@code m}'s current one
-     * (retiring the current one, {@code current} bytes with {@code slack} of them unused), and
-     * returns it as a segment in the arena's scope. Static, so that this arena need not be
-     * allocated on the heap when the JIT does not inline it.
-     *
-     * @throws OutOfMemoryError when libc has no memory: the reservation of the block is cancelled
-     */
-    private static MemorySegment openSlab(ArenaMemory m, Arena scope, Ledger ledger, long slabSize, long current,
-                                          long slack, long size, long requestedAlignment) {
-        long base = 0;
-        MemorySegment opened = null;
-        try {
-            base = Slabs.allocate(slabSize);
-            if (base != 0) {
-                opened = MemorySegment.ofAddress(base).reinterpret(slabSize, scope, null);
-                m.openSlab(base, current, slack); // last: once recorded, the slab is freed with the arena
-            }
-        } catch (Throwable e) { // the heap had no room to wrap or record the slab
-            LibcAllocator.freeSmall(base);
-            ledger.cancel(size);
-            throw e;
-        }
-        if (base == 0) {
-            ledger.cancel(size);
-            ledger.recordRefusedByLibc(size);
-            throw Errors.slabAllocationFailed(slabSize, size, requestedAlignment);
-        }
-        return opened;
     }
 
     /** Allocates a block too large to carve: malloc'ed (or posix_memalign'ed) on its own, as a whole. */
@@ -437,9 +323,9 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
 
     /** After a confined arena's scope closed: nothing fits any more, and the record frees the memory. */
     private void freeOnClose() {
-        end = -1; // allocate() then takes its slow path, which throws
         ArenaMemory m = memory;
         if (m != null) {
+            m.stopCarving(); // allocate() then takes its slow path, which throws
             m.runOnClose(scopeArena.scope()); // the scope closed just above: this close is the only one
         }
     }
@@ -493,7 +379,7 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
     /** The current slab's start and end, {@code null} before the first; for tests, on the owner thread. */
     long[] currentSlab() {
         ArenaMemory m = memory;
-        return m == null || m.slab() == 0 ? null : new long[] {m.slab(), end};
+        return m == null || m.slab() == 0 ? null : new long[] {m.slab(), m.slabEnd()};
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.nativemem;
 
+import io.nativemem.forked.LeakSamplingProbe;
 import io.nativemem.forked.ObservabilityProbe;
 import io.nativemem.testing.CapturedLog;
 import io.nativemem.testing.ForkedJvm;
@@ -135,6 +136,20 @@ class ObservabilityTest {
         assertTrue(out.contains("leak shared blocks=2 bytes=1024 createdIn=leakAnArena"), out);
         assertTrue(out.contains("A shared arena was not closed: its 2 blocks (1024 bytes)"), "logged: " + out);
         assertTrue(out.lines().anyMatch("end: count=0 capacity=0 freedByGc=3"::equals), out);
+    }
+
+    @Test
+    void sampleModeRecordsWhereArenasAreCreatedOnlyOnceALeakWasReported() {
+        ForkedJvm.Result result = ForkedJvm.run(List.of("-Dnativemem.maxMemory=64m"), LeakSamplingProbe.class);
+        assertEquals(0, result.exitCode(), result.toString());
+        List<String> lines = result.output().lines().toList();
+        // Created before any leak was reported: none records where.
+        assertTrue(lines.contains("before: reports=300 traced=0"), result.toString());
+        // Created after: about one in 256 (12 expected of 3,000; none at all has odds of 1e-5).
+        String after = lines.stream().filter(l -> l.startsWith("after: ")).findFirst().orElseThrow();
+        assertTrue(after.startsWith("after: reports=3000 traced="), result.toString());
+        long traced = Long.parseLong(after.substring(after.indexOf("traced=") + 7));
+        assertTrue(traced >= 1 && traced <= 60, after);
     }
 
     @Test

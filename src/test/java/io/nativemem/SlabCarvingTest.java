@@ -313,9 +313,11 @@ class SlabCarvingTest {
         try (CapturedLog log = CapturedLog.ofRuntime()) {
             long bytes = leakAnArenaWithSlabs();
             new GcDrain(ledger).untilEmpty();
-            assertEquals(List.of("WARNING: A confined arena was not closed: its 302 blocks (" + bytes + " bytes) were "
-                    + "freed by the cleaner once it became unreachable (run with -Dnativemem.leakDetection=all to "
-                    + "record where arenas are created)"), log.messages());
+            // Then either the hint to run with leakDetection=all, or, if this arena was one of those
+            // sampled once a leak was seen (1 in 256), where it was created.
+            assertEquals(1, log.messages().size(), log.messages().toString());
+            assertTrue(log.messages().get(0).startsWith("WARNING: A confined arena was not closed: its 302 blocks ("
+                    + bytes + " bytes) were freed by the cleaner once it became unreachable "), log.messages().toString());
             List<LeakReport> ours = reports.stream().filter(r -> r.bytes() == bytes).toList();
             assertEquals(1, ours.size(), reports.toString());
             assertEquals("confined", ours.get(0).kind());

@@ -14,11 +14,16 @@ import java.util.stream.Collectors;
  * report into a failure with it).
  *
  * <p>{@code -Dnativemem.leakDetection=off|sample|all}, default {@code sample}. {@code off}
- * reports nothing and records nothing. {@code sample} reports every leak with its size, and
- * records where one arena in {@value #SAMPLE_ONE_IN} was created. {@code all} records where
- * every arena was created: a stack trace per arena (measured: 0.7 µs each in JMH, more with deep
- * stacks). In {@code sample} mode the cost is not measurable (99.7 and 98.9 ns per 64 B confined
- * arena with {@code off}, 105.1 and 95.4 ns with {@code sample}).
+ * reports nothing and records nothing. {@code sample} reports every leak with its size, and once
+ * it has reported one, records where one arena in {@value #SAMPLE_ONE_IN} is created, so that a
+ * leak that happens again is reported with the place; a program that never leaks never pays for
+ * a stack trace. {@code all} records where every arena was created: a stack trace per arena
+ * (measured: 0.7 µs each in JMH, more with deep stacks).
+ *
+ * <p>Why not sample from the start: a stack trace in one arena of 256 cost a 64 B confined arena
+ * 15 to 30 % of its time (JMH, one run, 2 rounds: 106 and 105 ns with sampling, 89 and 70 ns
+ * without), much more than its 0.7 µs / 256 suggest: the JMH thread's stack is partly
+ * interpreted, and walking interpreted frames is slow. Users' stacks are deeper still.
  */
 public final class LeakDetection {
 
@@ -34,6 +39,8 @@ public final class LeakDetection {
     private enum Mode { OFF, SAMPLE, ALL }
 
     private static final Mode MODE = readMode();
+    // In sample mode, whether creation sites are sampled yet: from the first leak reported on.
+    private static volatile boolean sampling;
     private static volatile Listener listener;
 
     private LeakDetection() {
@@ -57,7 +64,7 @@ public final class LeakDetection {
 
     /** Where an arena is being created, if this arena is to be traced; otherwise {@code null}. */
     public static Throwable creationSite() {
-        if (MODE == Mode.ALL || (MODE == Mode.SAMPLE && ThreadLocalRandom.current().nextInt(SAMPLE_ONE_IN) == 0)) {
+        if (MODE == Mode.ALL || (sampling && ThreadLocalRandom.current().nextInt(SAMPLE_ONE_IN) == 0)) {
             return new Throwable("arena created here");
         }
         return null;
@@ -71,9 +78,14 @@ public final class LeakDetection {
     }
 
     static void report(String kind, long blocks, long bytes, Throwable createdAt) {
+        if (MODE == Mode.SAMPLE && !sampling) {
+            sampling = true; // from now on, where arenas are created is sampled
+        }
         StackTraceElement[] site = createdAt == null ? new StackTraceElement[0] : trimmed(createdAt);
         String where = site.length == 0
-                ? " (run with -D" + PROPERTY + "=all to record where arenas are created)"
+                ? " (" + (MODE == Mode.SAMPLE ? "from now on one arena in " + SAMPLE_ONE_IN
+                        + " records where it was created; " : "") + "run with -D" + PROPERTY
+                        + "=all to record where every arena is created)"
                 : "; it was created at:" + Arrays.stream(site).map(e -> "\n\tat " + e).collect(Collectors.joining());
         System.getLogger("io.nativemem").log(System.Logger.Level.WARNING,
                 "A " + kind + " arena was not closed: its " + blocks + (blocks == 1 ? " block (" : " blocks (") + bytes
