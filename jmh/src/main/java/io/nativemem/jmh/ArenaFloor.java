@@ -2,6 +2,7 @@ package io.nativemem.jmh;
 
 import io.nativemem.internal.ArenaMemory;
 import io.nativemem.internal.Ledger;
+import io.nativemem.internal.LibcAllocator;
 import io.nativemem.internal.Slabs;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -141,17 +142,17 @@ public class ArenaFloor {
         return arena.scope().isAlive();
     }
 
-    /** Step 3: and the slab malloc'ed, zeroed and freed with the record. */
+    /** Step 3: and the slab malloc'ed, zeroed and freed at close. */
     @Benchmark
     public boolean oneBlockRecordLedgerSlab() {
         Arena arena = Arena.ofConfined();
         ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
         ledger.reserve(64);
         long base = Slabs.allocate(64);
-        m.openSlab(base, 0, 0);
         ledger.commit(64);
         m.countBlock(64);
         arena.close();
+        LibcAllocator.freeSmall(base);
         m.runOnClose(arena.scope());
         return arena.scope().isAlive();
     }
@@ -163,11 +164,24 @@ public class ArenaFloor {
         ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
         ledger.reserve(64);
         long base = Slabs.allocate(64);
-        MemorySegment slab = MemorySegment.ofAddress(base).reinterpret(64, arena, null);
-        m.openSlab(base, 0, 0);
         ledger.commit(64);
         m.countBlock(64);
-        long value = slab.asSlice(0, 64).get(ValueLayout.JAVA_LONG, 0);
+        long value = MemorySegment.ofAddress(base).reinterpret(64, arena, null).get(ValueLayout.JAVA_LONG, 0);
+        arena.close();
+        LibcAllocator.freeSmall(base);
+        m.runOnClose(arena.scope());
+        return value;
+    }
+
+    /**
+     * Step 5: the same through the record's own carving, the slow path every one-block arena takes,
+     * which C2 does not inline ({@code ArenaMemory.carveSlowly}): it registers the record too.
+     */
+    @Benchmark
+    public long oneBlockCarvedByTheRecord() {
+        Arena arena = Arena.ofConfined();
+        ArenaMemory m = ArenaMemory.carveSlowly(null, origin, arena.scope(), 64, 16, false);
+        long value = m.wrapLast(arena, 64).get(ValueLayout.JAVA_LONG, 0);
         arena.close();
         m.runOnClose(arena.scope());
         return value;
