@@ -121,54 +121,55 @@ public class ArenaFloor {
 
     /** Step 1: the JDK confined arena, its scope watched by our record (registered, freed at close). */
     @Benchmark
-    public boolean oneBlockRecord() {
-        Arena arena = Arena.ofConfined();
-        ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
-        arena.close();
-        m.runOnClose(arena.scope());
-        return arena.scope().isAlive();
+    public long oneBlockRecord() {
+        return ladder(1);
     }
 
     /** Step 2: and the block charged to the ledger, released with the record. */
     @Benchmark
-    public boolean oneBlockRecordLedger() {
-        Arena arena = Arena.ofConfined();
-        ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
-        ledger.reserve(64);
-        ledger.commit(64);
-        m.countBlock(64);
-        arena.close();
-        m.runOnClose(arena.scope());
-        return arena.scope().isAlive();
+    public long oneBlockRecordLedger() {
+        return ladder(2);
     }
 
     /** Step 3: and the slab malloc'ed, zeroed and freed at close. */
     @Benchmark
-    public boolean oneBlockRecordLedgerSlab() {
-        Arena arena = Arena.ofConfined();
-        ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
-        ledger.reserve(64);
-        long base = Slabs.allocate(64);
-        ledger.commit(64);
-        m.countBlock(64);
-        arena.close();
-        LibcAllocator.freeSmall(base);
-        m.runOnClose(arena.scope());
-        return arena.scope().isAlive();
+    public long oneBlockRecordLedgerSlab() {
+        return ladder(3);
     }
 
     /** Step 4: and the block wrapped in a segment of the arena's scope, read once. */
     @Benchmark
     public long oneBlockRecordLedgerSlabSegment() {
+        return ladder(4);
+    }
+
+    /**
+     * The first {@code parts} steps of a one-block arena. Each benchmark passes a constant, which
+     * C2 folds once this is inlined into it, and runs in a JVM of its own: no step pays for another's
+     * branches.
+     */
+    private long ladder(int parts) {
         Arena arena = Arena.ofConfined();
         ArenaMemory m = ArenaMemory.register(arena.scope(), origin);
-        ledger.reserve(64);
-        long base = Slabs.allocate(64);
-        ledger.commit(64);
-        m.countBlock(64);
-        long value = MemorySegment.ofAddress(base).reinterpret(64, arena, null).get(ValueLayout.JAVA_LONG, 0);
+        long base = 0;
+        long value = 0;
+        if (parts >= 2) {
+            ledger.reserve(64);
+        }
+        if (parts >= 3) {
+            base = Slabs.allocate(64);
+        }
+        if (parts >= 2) {
+            ledger.commit(64);
+            m.countBlock(64);
+        }
+        if (parts >= 4) {
+            value = MemorySegment.ofAddress(base).reinterpret(64, arena, null).get(ValueLayout.JAVA_LONG, 0);
+        }
         arena.close();
-        LibcAllocator.freeSmall(base);
+        if (base != 0) {
+            LibcAllocator.freeSmall(base);
+        }
         m.runOnClose(arena.scope());
         return value;
     }
