@@ -105,7 +105,7 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
 
     /**
      * The hot path, {@link #carveOnHotPath}, or the slow one. A block carved either way is wrapped
-     * at one place, {@link ArenaMemory#wrap}, after the paths merged: when C2 inlines this method,
+     * at one place, {@link ArenaMemory#wrapLast}, after the paths merged: when C2 inlines this method,
      * the segment is then one allocation that escape analysis can remove, where a merge of the hot
      * path's segment with one returned by a call (the slow path) kept it on the heap, 40 bytes a
      * block. The slow path of a confined arena's owner is static and never given this arena, so
