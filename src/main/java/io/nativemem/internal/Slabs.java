@@ -5,7 +5,8 @@ package io.nativemem.internal;
  *
  * <p>A slab is malloc'ed and zeroed by the arena, blocks are carved from it by bumping a pointer,
  * and it is freed when the arena is: a slab's memory is never reused within its arena, so one
- * {@code memset} per slab zeroes every block carved from it. A block costs then no libc call at
+ * zeroing pass per slab ({@code memset}, or a Java loop from 4 KiB up: see
+ * {@link LibcAllocator}) zeroes every block carved from it. A block costs then no libc call at
  * all, where a block of its own costs three ({@code malloc}, {@code memset}, {@code free}: 9 ns for
  * 64 B through critical downcalls). What a slab holds beyond its blocks (alignment padding, the
  * end that the next block did not fit in) is charged to the ledger as overhead when the arena

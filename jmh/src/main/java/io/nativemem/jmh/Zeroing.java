@@ -26,9 +26,11 @@ import java.util.concurrent.TimeUnit;
  * Zeroing one block already allocated, three ways: a critical {@code memset} downcall (what the
  * allocation pipeline does), {@code MemorySegment.fill} (the public way to the JDK's
  * {@code Unsafe.setMemory}, with which its arenas zero), and a loop of long stores through a
- * {@code DirectByteBuffer} view, which C2 vectorises. glibc's {@code memset} switches to
- * {@code rep stosb} from 2 KiB, which is not the fastest way on every CPU; this says which way
- * wins at which size on the machine it runs on.
+ * {@code DirectByteBuffer} view, which C2 vectorises, and the same through segments
+ * ({@code everythingLoop}: one segment of the whole address space, what the allocator uses from
+ * 4 KiB to 128 KiB since issue 12). glibc's {@code memset} switches to {@code rep stosb} from
+ * 2 KiB, which is not the fastest way on every CPU; this says which way wins at which size on the
+ * machine it runs on.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -89,6 +91,36 @@ public class Zeroing {
     @Benchmark
     public java.nio.ByteBuffer newViewLoop() {
         return zero(global.asByteBuffer());
+    }
+
+    /** A loop of long stores through a segment of the global scope, as the allocator would make for a new block. */
+    @Benchmark
+    public MemorySegment newSegmentLoop() {
+        return zero(MemorySegment.ofAddress(block.address()).reinterpret(size));
+    }
+
+    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    /** A loop of long stores through one segment of the whole address space: nothing is allocated per call. */
+    @Benchmark
+    public long everythingLoop() {
+        long start = block.address();
+        long end = start + (size & ~7L);
+        for (long a = start; a < end; a += 8) {
+            EVERYTHING.set(ValueLayout.JAVA_LONG_UNALIGNED, a, 0L);
+        }
+        return start;
+    }
+
+    private static MemorySegment zero(MemorySegment s) {
+        long n = s.byteSize() & ~7L;
+        for (long i = 0; i < n; i += 8) {
+            s.set(ValueLayout.JAVA_LONG_UNALIGNED, i, 0L);
+        }
+        for (long i = n; i < s.byteSize(); i++) {
+            s.set(ValueLayout.JAVA_BYTE, i, (byte) 0);
+        }
+        return s;
     }
 
     private static java.nio.ByteBuffer zero(java.nio.ByteBuffer v) {
