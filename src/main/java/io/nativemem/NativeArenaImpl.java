@@ -152,13 +152,10 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
         if (!Slabs.carves(byteSize, byteAlignment)) {
             return allocateOnItsOwn(byteSize, byteAlignment);
         }
-        if (owner == null) {
-            return carveShared(byteSize, byteAlignment);
-        }
-        ArenaMemory m = ArenaMemory.carveSlowly(memory, memory == null ? origin(ledger, kind, createdAt) : null,
-                scopeArena.scope(), byteSize, byteAlignment, false);
-        memory = m;
-        return m.wrapLast(scopeArena, byteSize);
+        // A carvable block here is a shared or automatic arena's: a confined arena's owner asking
+        // for a valid block that slabs carve took allocate()'s own slow path, and any other thread
+        // was refused by checkUsable().
+        return carveShared(byteSize, byteAlignment);
     }
 
     /** A carved block for any thread of a shared or automatic arena, under the record's monitor. */
