@@ -25,6 +25,11 @@ import java.nio.ByteBuffer;
  * block's own, created on the first such call and closed by {@link #closeBuffer()}, so only
  * buffers whose memory was viewed that way pay its handshake (a block alone in its cohort needs
  * none: its cohort is closed with it).
+ *
+ * <p>When the cohort is evicted while this block is open (its scope closed so that the closed
+ * blocks beside it can be freed), the block moves to a cohort of its own ({@link #rehome}) the
+ * first time an access through its first buffer fails on the dead scope; the buffer then works on
+ * the new scope and the access is tried again.
  */
 final class DirectBlock implements BlockOwner {
 
@@ -48,9 +53,10 @@ final class DirectBlock implements BlockOwner {
      * accessor loops 16 to 36 times slower (getLong(i) over 64 KiB: 11.4 us against 0.7 us).
      */
     boolean closed;
-    private final Cohort cohort;
+    /** The block's cohort; replaced by a cohort of its own when the first one is evicted. */
+    private Cohort cohort; // guarded by this
     /** The whole block, in the cohort's scope. */
-    private final MemorySegment block;
+    private MemorySegment block; // guarded by this; its address and size never change
     /** The block in a scope of its own, for views handed out; created on demand. */
     private Exposed exposed; // guarded by this
     /** The view of the first buffer, emptied by {@link #closeBuffer()}; set before the block is shared. */
@@ -96,6 +102,8 @@ final class DirectBlock implements BlockOwner {
      */
     @Override
     public void closeBuffer() {
+        Cohort home;
+        long address;
         synchronized (this) {
             if (closed) {
                 return;
@@ -108,8 +116,77 @@ final class DirectBlock implements BlockOwner {
             if (view != null) {
                 view.limit(0); // every later access of the first buffer fails the view's own checks
             }
+            home = cohort;
+            address = block.address();
         }
-        cohort.memberClosed();
+        home.memberClosed(address);
+    }
+
+    /**
+     * For an access through {@code buffer} that its scope refused: when the block is open, its
+     * cohort was evicted (its scope closed to free the closed blocks beside it, see {@link Cohort}):
+     * moves the block to a cohort of its own, unless an access on another thread did so already,
+     * and points {@code buffer} at it.
+     *
+     * @return whether the access should be tried again: false when the block was closed
+     */
+    boolean rehome(NativeBuffer buffer) {
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            moveOutIfEvicted();
+            buffer.moveTo(block);
+            return true;
+        }
+    }
+
+    private void moveOutIfEvicted() {
+        if (!cohort.alive()) {
+            MemorySegment old = block;
+            // The old segment keeps the evicted cohort's scope, and so its Members, from the GC
+            // until the block has moved out.
+            cohort = cohort.rehome(old.address(), old.byteSize());
+            block = cohort.segment(old.address(), old.byteSize());
+            Reference.reachabilityFence(old);
+        }
+    }
+
+    /**
+     * Before a copy between buffers of this block that must not be repeated (it may overlap
+     * itself, so a retry after an eviction cut it could copy moved bytes): points both buffers at
+     * a live scope and holds off any eviction of the cohort until {@link Cohort#letEviction()}.
+     *
+     * @return the cohort to let go after the copy, or null when nothing was held: the block is
+     *     closed (the copy then fails as any access does) or has a cohort of its own
+     */
+    Cohort holdOffEviction(NativeBuffer a, NativeBuffer b) {
+        for (;;) {
+            Cohort home;
+            synchronized (this) {
+                if (closed) {
+                    return null;
+                }
+                moveOutIfEvicted();
+                a.moveTo(block);
+                b.moveTo(block);
+                home = cohort;
+            }
+            if (home.solo()) {
+                return null;
+            }
+            if (home.holdOff()) {
+                return home;
+            }
+            Thread.yield(); // an eviction is under way: a handshake, then this block moves
+        }
+    }
+
+    /** A buffer moved its view from {@code old} to {@code fresh} ({@link #rehome}); called under this lock. */
+    void guardsInstead(ByteBuffer old, ByteBuffer fresh) {
+        if (guarded == old) {
+            guarded = fresh;
+        }
     }
 
     /**
@@ -140,11 +217,11 @@ final class DirectBlock implements BlockOwner {
      */
     @Override
     public MemorySegment exposedSegment(MemorySegment internal) {
-        if (cohort.solo()) {
-            return internal;
-        }
         MemorySegment base;
         synchronized (this) {
+            if (cohort.solo() && internal.scope().isAlive()) {
+                return internal; // dies with the block: closing the block is closing its cohort
+            }
             if (exposed == null) {
                 Arena arena = Arena.ofShared();
                 // The cleanup action holds this block: while a view handed out is reachable, so is
@@ -157,7 +234,7 @@ final class DirectBlock implements BlockOwner {
             }
             base = exposed.block();
         }
-        MemorySegment view = base.asSlice(internal.address() - block.address(), internal.byteSize());
+        MemorySegment view = base.asSlice(internal.address() - base.address(), internal.byteSize());
         return internal.isReadOnly() ? view.asReadOnly() : view;
     }
 

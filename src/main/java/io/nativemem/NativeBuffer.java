@@ -1,5 +1,6 @@
 package io.nativemem;
 
+import io.nativemem.internal.Cohort;
 import io.nativemem.internal.Errors;
 import io.nativemem.internal.NativeBlocks;
 
@@ -76,7 +77,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     private static final int CHANNEL_CHUNK = 1 << 30;
 
-    final MemorySegment segment;
+    /** Replaced only when the block moves to another scope ({@link #moveTo}). */
+    MemorySegment segment;
     /**
      * The whole block as a {@code DirectByteBuffer} when its capacity fits an {@code int}, else
      * null. When present it holds the position and the limit, and every element access is its
@@ -91,7 +93,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * refuses writes by itself. A larger buffer works on the segment with
      * {@code long} indices and a cursor of its own ({@link #position}, {@link #limit}).
      */
-    private final ByteBuffer view;
+    private ByteBuffer view;
     private final BlockOwner owner;
     /** The GC-managed block of this buffer, or null: checked by every method that is not an element access. */
     private final DirectBlock block;
@@ -189,10 +191,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * 4096 blocks and 2 MiB or 1/32 of the limit, whichever is smaller), and is freed, with its
      * bytes returned to the limit, when that scope is closed: when the last open block of the
      * cohort is closed, when the GC finds the rest of the cohort unreachable, when a reservation
-     * needs the room (its slow path closes a cohort whose blocks are all closed before it asks
-     * for a GC), or, once allocations stop, within about 0.2 s. Until then the block still counts
-     * in {@link NativeMemory#stats()}. A block of a cohort that stays open keeps its closed
-     * cohort mates allocated: at most that cohort's 2 MiB (or 1/32 of the limit).
+     * needs the room, or, once allocations stop, within about 0.2 s. Until then the block still
+     * counts in {@link NativeMemory#stats()}. A reservation that does not fit gets the room of
+     * every closed block before it waits or asks for a GC: its slow path also closes the scope of
+     * each cohort that holds closed blocks beside open ones (one handshake per such cohort), and
+     * frees the closed ones. The open blocks of such a cohort keep their bytes and their cursor,
+     * and move to a scope of their own at their next access (an access that fails on the old
+     * scope is tried again; the caller never sees it), so a buffer kept open never holds the
+     * memory of buffers closed beside it once that memory is needed. Closing such a block later
+     * costs one handshake of its own.
      *
      * @apiNote closing a JDK shared arena is a handshake with every thread (tens of microseconds);
      *     a cohort shares one among all its blocks, so that closing a small buffer costs about what
@@ -210,7 +217,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** {@return whether the memory is still allocated: {@code false} once it was freed} */
     public boolean isAlive() {
-        return (block == null || !block.isClosed()) && segment.scope().isAlive();
+        // A GC-managed block's scope may die while it is open (its cohort evicted): its flag is what counts.
+        return block != null ? !block.isClosed() : segment.scope().isAlive();
     }
 
     /** {@return the native address of this buffer's first byte (index 0, not the position)} */
@@ -484,13 +492,58 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     }
 
     /**
-     * As {@link #refused}, after putting back the position that a relative access of the view
+     * For an access that this buffer's scope refused: whether to try it again, because the block
+     * is open and this buffer now works on a scope that is (see {@link DirectBlock#rehome}). The
+     * scope of a GC-managed block of 64 KiB or less is its cohort's, which the slow path of a
+     * reservation may close while the block is open, to free the closed blocks beside it; every
+     * access that fails for that reason is tried again. Only accesses whose failure cannot come
+     * from anything but this buffer's own scope call it.
+     */
+    private boolean moved() {
+        DirectBlock b = block;
+        return b != null && b.rehome(this);
+    }
+
+    /**
+     * As {@link #moved()}, for an access that also touched memory other than this buffer's
+     * ({@code scope} refused it only if it is dead now).
+     *
+     * @param segment this buffer's segment as the access used it
+     */
+    private boolean movedFrom(MemorySegment segment) {
+        DirectBlock b = block;
+        return b != null && !segment.scope().isAlive() && b.rehome(this);
+    }
+
+    /**
+     * As {@link #moved()}, after putting back the position that a relative access of the view
      * moved: a {@code DirectByteBuffer} advances its position by {@code size} before the memory
      * access that its scope refuses.
      */
-    private RuntimeException refused(RuntimeException e, int size) {
+    private boolean movedBack(int size) {
         view.position(view.position() - size);
-        return owner.accessRefused(e);
+        return moved();
+    }
+
+    /**
+     * Points this buffer at {@code home}, the whole block in the scope it moved to, unless it
+     * works on a live scope already (a view of a scope of its own, or moved by another thread).
+     * Called by {@link DirectBlock#rehome} under the block's lock.
+     */
+    void moveTo(MemorySegment home) {
+        MemorySegment old = segment;
+        if (old.scope().isAlive()) {
+            return;
+        }
+        MemorySegment moved = home.asSlice(old.address() - home.address(), old.byteSize());
+        segment = old.isReadOnly() ? moved.asReadOnly() : moved;
+        ByteBuffer v = view;
+        if (v != null) {
+            ByteBuffer fresh = segment.asByteBuffer().order(v.order());
+            fresh.limit(v.limit()).position(v.position());
+            view = fresh;
+            block.guardsInstead(v, fresh);
+        }
     }
 
     // ---- byte --------------------------------------------------------------------------------
@@ -500,7 +553,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             try {
                 return view.get();
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Byte.BYTES);
+                if (movedBack(Byte.BYTES)) {
+                    return get();
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -511,6 +567,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             position = i + Byte.BYTES;
             return v;
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return get();
+            }
             throw refused(e);
         }
     }
@@ -527,6 +586,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Byte.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return get(index);
+            }
             throw refused(e);
         }
     }
@@ -543,7 +605,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 view.put(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Byte.BYTES);
+                if (movedBack(Byte.BYTES)) {
+                    return put(value);
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -552,6 +617,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         try {
             segment.set(BYTE, i, value);
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return put(value);
+            }
             throw refused(e);
         }
         position = i + Byte.BYTES;
@@ -577,6 +645,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Byte.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return put(index, value);
+            }
             throw refused(e);
         }
         return this;
@@ -589,7 +660,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             try {
                 return view.getShort();
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Short.BYTES);
+                if (movedBack(Short.BYTES)) {
+                    return getShort();
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -600,6 +674,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             position = i + Short.BYTES;
             return v;
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getShort();
+            }
             throw refused(e);
         }
     }
@@ -616,6 +693,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Short.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getShort(index);
+            }
             throw refused(e);
         }
     }
@@ -632,7 +712,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 view.putShort(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Short.BYTES);
+                if (movedBack(Short.BYTES)) {
+                    return putShort(value);
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -645,6 +728,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 segment.set(SHORT_LE, i, value);
             }
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putShort(value);
+            }
             throw refused(e);
         }
         position = i + Short.BYTES;
@@ -674,6 +760,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Short.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putShort(index, value);
+            }
             throw refused(e);
         }
         return this;
@@ -686,7 +775,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             try {
                 return view.getChar();
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Character.BYTES);
+                if (movedBack(Character.BYTES)) {
+                    return getChar();
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -697,6 +789,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             position = i + Character.BYTES;
             return v;
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getChar();
+            }
             throw refused(e);
         }
     }
@@ -713,6 +808,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Character.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getChar(index);
+            }
             throw refused(e);
         }
     }
@@ -729,7 +827,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 view.putChar(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Character.BYTES);
+                if (movedBack(Character.BYTES)) {
+                    return putChar(value);
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -742,6 +843,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 segment.set(CHAR_LE, i, value);
             }
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putChar(value);
+            }
             throw refused(e);
         }
         position = i + Character.BYTES;
@@ -771,6 +875,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Character.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putChar(index, value);
+            }
             throw refused(e);
         }
         return this;
@@ -783,7 +890,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             try {
                 return view.getInt();
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Integer.BYTES);
+                if (movedBack(Integer.BYTES)) {
+                    return getInt();
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -794,6 +904,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             position = i + Integer.BYTES;
             return v;
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getInt();
+            }
             throw refused(e);
         }
     }
@@ -810,6 +923,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Integer.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getInt(index);
+            }
             throw refused(e);
         }
     }
@@ -826,7 +942,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 view.putInt(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Integer.BYTES);
+                if (movedBack(Integer.BYTES)) {
+                    return putInt(value);
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -839,6 +958,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 segment.set(INT_LE, i, value);
             }
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putInt(value);
+            }
             throw refused(e);
         }
         position = i + Integer.BYTES;
@@ -868,6 +990,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Integer.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putInt(index, value);
+            }
             throw refused(e);
         }
         return this;
@@ -880,7 +1005,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             try {
                 return view.getLong();
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Long.BYTES);
+                if (movedBack(Long.BYTES)) {
+                    return getLong();
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -891,6 +1019,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             position = i + Long.BYTES;
             return v;
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getLong();
+            }
             throw refused(e);
         }
     }
@@ -907,6 +1038,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Long.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getLong(index);
+            }
             throw refused(e);
         }
     }
@@ -923,7 +1057,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 view.putLong(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Long.BYTES);
+                if (movedBack(Long.BYTES)) {
+                    return putLong(value);
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -936,6 +1073,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 segment.set(LONG_LE, i, value);
             }
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putLong(value);
+            }
             throw refused(e);
         }
         position = i + Long.BYTES;
@@ -965,6 +1105,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Long.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putLong(index, value);
+            }
             throw refused(e);
         }
         return this;
@@ -977,7 +1120,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             try {
                 return view.getFloat();
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Float.BYTES);
+                if (movedBack(Float.BYTES)) {
+                    return getFloat();
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -988,6 +1134,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             position = i + Float.BYTES;
             return v;
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getFloat();
+            }
             throw refused(e);
         }
     }
@@ -1004,6 +1153,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Float.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getFloat(index);
+            }
             throw refused(e);
         }
     }
@@ -1020,7 +1172,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 view.putFloat(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Float.BYTES);
+                if (movedBack(Float.BYTES)) {
+                    return putFloat(value);
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -1033,6 +1188,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 segment.set(FLOAT_LE, i, value);
             }
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putFloat(value);
+            }
             throw refused(e);
         }
         position = i + Float.BYTES;
@@ -1062,6 +1220,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Float.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putFloat(index, value);
+            }
             throw refused(e);
         }
         return this;
@@ -1074,7 +1235,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             try {
                 return view.getDouble();
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Double.BYTES);
+                if (movedBack(Double.BYTES)) {
+                    return getDouble();
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -1085,6 +1249,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             position = i + Double.BYTES;
             return v;
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getDouble();
+            }
             throw refused(e);
         }
     }
@@ -1101,6 +1268,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Double.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return getDouble(index);
+            }
             throw refused(e);
         }
     }
@@ -1117,7 +1287,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 view.putDouble(value);
                 return this;
             } catch (IllegalStateException | WrongThreadException e) {
-                throw refused(e, Double.BYTES);
+                if (movedBack(Double.BYTES)) {
+                    return putDouble(value);
+                }
+                throw refused(e);
             } catch (BufferUnderflowException | BufferOverflowException e) {
                 throw closedOr(e);
             }
@@ -1130,6 +1303,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 segment.set(DOUBLE_LE, i, value);
             }
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putDouble(value);
+            }
             throw refused(e);
         }
         position = i + Double.BYTES;
@@ -1159,6 +1335,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         } catch (IndexOutOfBoundsException e) {
             throw closedOr(outOfBounds(index, Double.BYTES));
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return putDouble(index, value);
+            }
             throw refused(e);
         }
         return this;
@@ -1243,9 +1422,13 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         }
         int n = dst.remaining();
         long p = nextGetIndex(n);
+        MemorySegment s = segment;
         try {
-            MemorySegment.copy(segment, p, MemorySegment.ofBuffer(dst), 0, n);
+            MemorySegment.copy(s, p, MemorySegment.ofBuffer(dst), 0, n);
         } catch (IllegalStateException | WrongThreadException e) {
+            if (movedFrom(s)) {
+                return get(dst);
+            }
             throw refused(e);
         }
         dst.position(dst.position() + n);
@@ -1334,10 +1517,23 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             throw new BufferOverflowException();
         }
         long sp = src.position();
+        boolean overlapping = block != null && block == src.block
+                && overlap(src.segment.address() + sp, segment.address() + p, n);
+        Cohort held = overlapping ? block.holdOffEviction(this, src) : null; // may move both buffers
+        MemorySegment s = segment;
+        MemorySegment from = src.segment;
         try {
-            MemorySegment.copy(src.segment, sp, segment, p, n);
+            MemorySegment.copy(from, sp, s, p, n);
         } catch (IllegalStateException | WrongThreadException e) {
-            throw (src.segment.scope().isAlive() ? this : src).refused(e);
+            // Two buffers of one block may overlap: that copy is not repeated (an eviction was held off).
+            if (!overlapping && (movedFrom(s) | src.movedFrom(from))) {
+                return put(src);
+            }
+            throw (from.scope().isAlive() ? this : src).refused(e);
+        } finally {
+            if (held != null) {
+                held.letEviction();
+            }
         }
         src.setPosition(sp + n);
         setPosition(p + n);
@@ -1359,14 +1555,31 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         if (n > limit() - p) {
             throw new BufferOverflowException();
         }
+        MemorySegment from = MemorySegment.ofBuffer(src);
+        // src may be a view of this very block that overlaps the bytes written: such a copy is not repeated.
+        boolean mayOverlap = block != null && src.isDirect() && overlap(from.address(), segment.address() + p, n);
+        Cohort held = mayOverlap ? block.holdOffEviction(this, this) : null; // may move this buffer
+        MemorySegment s = segment;
         try {
-            MemorySegment.copy(MemorySegment.ofBuffer(src), 0, segment, p, n);
+            MemorySegment.copy(from, 0, s, p, n);
         } catch (IllegalStateException | WrongThreadException e) {
+            if (!mayOverlap && movedFrom(s)) {
+                return put(src);
+            }
             throw refused(e);
+        } finally {
+            if (held != null) {
+                held.letEviction();
+            }
         }
         src.position(src.position() + n);
         setPosition(p + n);
         return this;
+    }
+
+    /** Whether {@code n} bytes at address {@code a} and {@code n} bytes at address {@code b} overlap. */
+    private static boolean overlap(long a, long b, long n) {
+        return n > 0 && a < b + n && b < a + n;
     }
 
     private void checkRange(long index, int length) {
@@ -1382,6 +1595,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         try {
             MemorySegment.copy(segment, BYTE, from, dst, offset, length);
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                copyOut(from, dst, offset, length);
+                return;
+            }
             throw refused(e);
         }
     }
@@ -1391,6 +1608,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         try {
             MemorySegment.copy(src, offset, segment, BYTE, to, length);
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                copyIn(src, offset, to, length);
+                return;
+            }
             throw refused(e);
         }
     }
@@ -1408,10 +1629,16 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         checkWritable();
         long p = position();
         long n = limit() - p;
+        // The copy overlaps itself when p < n: it must not be repeated, so no eviction may cut it.
+        Cohort held = block != null ? block.holdOffEviction(this, this) : null;
         try {
             MemorySegment.copy(segment, p, segment, 0, n);
         } catch (IllegalStateException | WrongThreadException e) {
             throw refused(e);
+        } finally {
+            if (held != null) {
+                held.letEviction();
+            }
         }
         setLimit(capacity);
         setPosition(n);
@@ -1442,7 +1669,16 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         long limit = limit();
         for (long p = position(); p < limit; p = position()) {
             int chunk = (int) Math.min(limit - p, CHANNEL_CHUNK);
-            int n = channel.read(channelView(p, chunk));
+            MemorySegment s = segment;
+            int n;
+            try {
+                n = channel.read(channelView(s, p, chunk));
+            } catch (IllegalStateException e) {
+                if (movedFrom(s)) {
+                    continue; // the channel refused the dead scope before it read anything
+                }
+                throw e;
+            }
             if (n < 0) {
                 return total == 0 ? -1 : total;
             }
@@ -1471,7 +1707,16 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         long limit = limit();
         for (long p = position(); p < limit; p = position()) {
             int chunk = (int) Math.min(limit - p, CHANNEL_CHUNK);
-            int n = channel.write(channelView(p, chunk));
+            MemorySegment s = segment;
+            int n;
+            try {
+                n = channel.write(channelView(s, p, chunk));
+            } catch (IllegalStateException e) {
+                if (movedFrom(s)) {
+                    continue; // the channel refused the dead scope before it wrote anything
+                }
+                throw e;
+            }
             setPosition(p + n);
             total += n;
             if (n < chunk) {
@@ -1481,7 +1726,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         return total;
     }
 
-    private ByteBuffer channelView(long index, int length) {
+    private ByteBuffer channelView(MemorySegment segment, long index, int length) {
         checkOpen();
         try {
             return segment.asSlice(index, length).asByteBuffer();
@@ -1503,10 +1748,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     public long mismatch(NativeBuffer other) {
         checkOpen();
         other.checkOpen();
+        MemorySegment s = segment;
+        MemorySegment o = other.segment;
         try {
-            return MemorySegment.mismatch(segment, position(), limit(), other.segment, other.position(), other.limit());
+            return MemorySegment.mismatch(s, position(), limit(), o, other.position(), other.limit());
         } catch (IllegalStateException | WrongThreadException e) {
-            throw (other.segment.scope().isAlive() ? this : other).refused(e);
+            if (movedFrom(s) | other.movedFrom(o)) {
+                return mismatch(other);
+            }
+            throw (o.scope().isAlive() ? this : other).refused(e);
         }
     }
 
@@ -1543,6 +1793,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
                 h = 31 * h + segment.get(BYTE, i);
             }
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return hashCode();
+            }
             throw refused(e);
         }
         return h;
@@ -1653,6 +1906,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         try {
             return owner.exposedSegment(segment).asSlice(position(), n).asByteBuffer().order(order());
         } catch (IllegalStateException | WrongThreadException e) {
+            if (moved()) {
+                return asByteBuffer();
+            }
             throw refused(e);
         }
     }

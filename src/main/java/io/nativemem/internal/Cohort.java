@@ -2,7 +2,13 @@ package io.nativemem.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
 
 /**
  * GC-managed blocks that share one JDK shared arena, so that closing them costs one handshake
@@ -25,8 +31,16 @@ import java.util.Arrays;
  * A block larger than {@value #SOLO_ABOVE} bytes gets a cohort of its own, closed with it: its
  * handshake is small beside its zeroing, and it pins no other block.
  *
- * <p>The bound: a member that stays open keeps the closed members of its cohort allocated, at most
- * {@code maxBytes()}, 2 MiB or 1/32 of the limit, whichever is smaller, per such cohort.
+ * <p>A member that stays open would keep the closed members of its cohort allocated for as long as
+ * it lives: one long-lived buffer among every few hundred short-lived ones would hold the whole
+ * limit (measured before eviction existed: 4 KiB buffers, one in 100 kept, 64 MiB limit: out of
+ * memory after 16,384 allocations, with 656 KiB in use). So when a reservation needs room, the
+ * slow path <em>evicts</em> such cohorts ({@link #flush()}): their arena is closed anyway, with one
+ * handshake, the closed members are freed, and the open ones keep their memory, now owned by the
+ * old cohort's {@code Members} without a scope; the first access through a buffer whose scope died
+ * this way fails inside the accessor, which moves the block to a cohort of its own
+ * ({@link #rehome}) and retries. A block of an evicted cohort that is closed before it moved is
+ * freed at once: no access through its cohort's scope is possible any more.
  *
  * <p>Why the close runs on the thread that closes the last member: handing it (the handshake, then
  * the frees) to a daemon thread was built and measured (issue 13, README), and made
@@ -58,13 +72,34 @@ public final class Cohort {
     private static final Object ADMISSION = new Object();
     private static Cohort current; // guarded by ADMISSION
     private static long serials; // guarded by ADMISSION
+    /**
+     * Sealed cohorts that may come to hold closed members beside open ones: what the slow path
+     * evicts. Weak: a cohort none of whose blocks is reachable is the GC's to free.
+     */
+    private static final ArrayList<WeakReference<Cohort>> SEALED = new ArrayList<>(); // guarded by ADMISSION
+    private static int prunedAt = 16; // guarded by ADMISSION
     // What flushIfIdle saw last; a serial, not the cohort: a reference would keep its scope reachable.
     private static long seenSerial = -1; // guarded by ADMISSION
     private static int seenCount; // guarded by ADMISSION
 
+    private static final VarHandle HOLDS;
+
+    static {
+        try {
+            HOLDS = MethodHandles.lookup().findVarHandle(Cohort.class, "holds", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Arena arena;
     private final Members members;
     private final long serial;
+    /** Copies under way that an eviction must not cut ({@link #holdOff()}). */
+    @SuppressWarnings("unused") // through HOLDS
+    private volatile int holds;
+    /** Set before an eviction looks at {@link #holds}, and again cleared only if it gives up. */
+    private volatile boolean evicting;
 
     private Cohort(Ledger ledger, int slots, long serial) {
         this.serial = serial;
@@ -84,10 +119,7 @@ public final class Cohort {
     public static Cohort admit(Ledger ledger, long address, long size) {
         long maxBytes = maxBytes(ledger);
         if (size > SOLO_ABOVE || size > maxBytes) {
-            Cohort solo = new Cohort(ledger, 1, -1);
-            solo.members.add(address, size);
-            solo.members.seal();
-            return solo;
+            return solo(ledger, address, size);
         }
         Cohort full = null;
         Cohort cohort;
@@ -95,7 +127,7 @@ public final class Cohort {
             cohort = current;
             // A cohort holds the blocks of one ledger (a test's own ledger meets the global one here).
             if (cohort == null || cohort.members.ledger != ledger || !cohort.members.tryAdd(address, size, maxBytes)) {
-                if (cohort != null && cohort.members.seal()) {
+                if (cohort != null && sealLocked(cohort)) {
                     full = cohort;
                 }
                 // As many slots as blocks of this size fit: cohorts tend to hold blocks of one size,
@@ -110,6 +142,29 @@ public final class Cohort {
             full.closeAndFree();
         }
         return cohort;
+    }
+
+    private static Cohort solo(Ledger ledger, long address, long size) {
+        Cohort solo = new Cohort(ledger, 1, -1);
+        solo.members.add(address, size);
+        solo.members.seal();
+        return solo;
+    }
+
+    /** Seals a shared cohort and lists it for eviction; returns whether it is to be closed now. */
+    private static boolean sealLocked(Cohort cohort) {
+        boolean ready = cohort.members.seal();
+        if (!ready) {
+            if (SEALED.size() >= prunedAt) {
+                SEALED.removeIf(ref -> {
+                    Cohort c = ref.get();
+                    return c == null || !c.members.mayEvict();
+                });
+                prunedAt = Math.max(16, SEALED.size() * 2);
+            }
+            SEALED.add(new WeakReference<>(cohort));
+        }
+        return ready;
     }
 
     /** Whether this cohort holds one block only: closing it is closing that block. */
@@ -130,13 +185,81 @@ public final class Cohort {
     }
 
     /**
-     * Counts one member closed; its buffers refuse every access already. When it was the last
-     * open member of a sealed cohort, closes the cohort's arena and frees every member.
+     * Counts the member at {@code address} closed; its buffers refuse every access already. When
+     * it was the last open member of a sealed cohort, closes the cohort's arena and frees every
+     * member; when the cohort was evicted, frees this member at once.
      */
-    public void memberClosed() {
-        if (members.closeOne()) {
+    public void memberClosed(long address) {
+        if (members.closeOne(address)) {
             closeAndFree();
         }
+    }
+
+    /** {@return whether the scope of this cohort is still open} False once evicted (or freed). */
+    public boolean alive() {
+        return arena.scope().isAlive();
+    }
+
+    /**
+     * Moves the open block at {@code address} out of this evicted cohort into a cohort of its own,
+     * which owns it from then on; the caller (the block, holding its own lock and, through its old
+     * segment, this cohort's scope) then points its buffer at the new cohort's segment.
+     */
+    public Cohort rehome(long address, long size) {
+        if (!members.moveOut(address)) {
+            throw new IllegalStateException("Block 0x" + Long.toHexString(address) + " is not an open member of an evicted cohort");
+        }
+        return solo(members.ledger, address, size);
+    }
+
+    /**
+     * Closes the arena of this sealed cohort while some members are still open, and frees the
+     * closed ones; the open members keep their memory, and move on their next access.
+     *
+     * @return how many blocks this freed
+     */
+    private int evict() {
+        if (!members.startEviction()) {
+            return 0;
+        }
+        evicting = true;
+        boolean closed = false;
+        if (holds == 0) { // a holder increments, then reads evicting: one of us sees the other
+            try {
+                arena.close();
+                closed = true;
+            } catch (IllegalStateException e) {
+                // A view of a member is in a channel or a downcall right now: try again next time.
+            }
+        }
+        if (!closed) {
+            evicting = false;
+            if (members.evictionFailed()) {
+                closeAndFree();
+            }
+            return 0;
+        }
+        return members.evicted();
+    }
+
+    /**
+     * Holds off any eviction of this cohort until {@link #letEviction()}, for a copy that must not
+     * be cut (it could not be repeated).
+     *
+     * @return false when an eviction is under way or done: the block must move first
+     */
+    public boolean holdOff() {
+        HOLDS.getAndAdd(this, 1);
+        if (!evicting && alive()) {
+            return true;
+        }
+        HOLDS.getAndAdd(this, -1);
+        return false;
+    }
+
+    /** Ends a {@link #holdOff()}. */
+    public void letEviction() {
+        HOLDS.getAndAdd(this, -1);
     }
 
     /** Returns how many blocks this freed. */
@@ -154,30 +277,50 @@ public final class Cohort {
 
     /**
      * Stops the current cohort from admitting more blocks, and closes it at once if all of its
-     * members are closed: the memory it held back returns to the limit. For the slow path of the
-     * ledger, which must not give up while closed blocks still count against the limit.
+     * members are closed; then evicts every sealed cohort that holds closed members beside open
+     * ones. The memory they held back returns to the limit. For the slow path of the ledger, which
+     * must not give up while closed blocks still count against the limit.
      *
      * @return how many blocks this freed
      */
     public static int flush() {
+        return flush(true);
+    }
+
+    /** As {@link #flush()}; evicts only when {@code evict}. */
+    private static int flush(boolean evict) {
         Cohort cohort;
+        boolean ready = false;
+        List<Cohort> pinned = new ArrayList<>();
         synchronized (ADMISSION) {
             cohort = current;
-            if (cohort == null) {
-                return 0;
+            if (cohort != null) {
+                current = null;
+                ready = sealLocked(cohort);
             }
-            current = null;
-            if (!cohort.members.seal()) {
-                return 0;
+            if (evict) {
+                for (Iterator<WeakReference<Cohort>> i = SEALED.iterator(); i.hasNext(); ) {
+                    Cohort c = i.next().get();
+                    if (c == null || !c.members.mayEvict()) {
+                        i.remove();
+                    } else if (c.members.holdsClosed()) {
+                        pinned.add(c);
+                    }
+                }
             }
         }
-        return cohort.closeAndFree();
+        int freed = ready ? cohort.closeAndFree() : 0;
+        for (Cohort c : pinned) {
+            freed += c.evict();
+        }
+        return freed;
     }
 
     /**
-     * {@link #flush()} if no block was admitted since the last call: called by the reclaimer
-     * thread a few times a second, so that the closed blocks of a cohort that stopped growing do
-     * not wait for a slow path to come back.
+     * {@link #flush()} if no block was admitted since the last call, without evicting: called by
+     * the reclaimer thread a few times a second, so that the closed blocks of a cohort that
+     * stopped growing do not wait for a slow path to come back. Eviction waits for a slow path: it
+     * turns each open member into a block of its own, whose close is then a handshake of its own.
      */
     static void flushIfIdle() {
         synchronized (ADMISSION) {
@@ -192,21 +335,32 @@ public final class Cohort {
                 return;
             }
         }
-        flush();
+        flush(false);
     }
 
     /**
      * The blocks of a cohort and what became of them; frees them all, explicitly once the cohort's
      * arena is closed, or when the GC found its scope unreachable. Must not reference the arena.
+     *
+     * <p>After an eviction it holds only the members that were open then, sorted by address (a
+     * close or a move finds them by binary search): each is freed when it is closed, or moves out,
+     * or is freed with the rest when the GC finds the old scope unreachable.
      */
     private static final class Members extends Cleanup {
         private long[] addresses;
+        /** The size of each slot's block; 0 once it was freed or moved out. */
         private long[] sizes;
         private int count;
         private long bytes;
+        /** The members closed so far, until the cohort is closed or evicted; null until the first. */
+        private long[] closedAddresses;
         private int closed;
+        /** After an eviction: the members not yet freed or moved out. */
+        private int left;
         private boolean sealed;
         private boolean freeing;
+        private boolean evicting;
+        private boolean evicted;
         final boolean solo;
         final Ledger ledger;
 
@@ -247,13 +401,45 @@ public final class Cohort {
             return readyToFree();
         }
 
-        /** Counts one member closed; returns whether the cohort is now to be closed. */
-        synchronized boolean closeOne() {
-            closed++;
+        /**
+         * Counts the member at {@code address} closed; returns whether the cohort is now to be
+         * closed. In an evicted cohort, frees that member instead.
+         */
+        synchronized boolean closeOne(long address) {
+            if (evicted) {
+                int i = Arrays.binarySearch(addresses, 0, count, address);
+                if (i >= 0 && sizes[i] != 0) {
+                    NativeBlocks.free(ledger, address, sizes[i], false);
+                    sizes[i] = 0;
+                    forget();
+                }
+                return false;
+            }
+            if (closedAddresses == null) {
+                closedAddresses = new long[addresses.length];
+            } else if (closed == closedAddresses.length) {
+                closedAddresses = Arrays.copyOf(closedAddresses, closed * 2);
+            }
+            closedAddresses[closed++] = address;
             return readyToFree();
         }
 
+        /** Forgets one block of an evicted cohort; once none is left, this cleanup is done. */
+        private void forget() {
+            if (--left == 0) {
+                runExplicitly(); // frees nothing more; lets the reclaim queue forget this cohort
+            }
+        }
+
         synchronized boolean remove(long address) {
+            if (evicted) {
+                int i = Arrays.binarySearch(addresses, 0, count, address);
+                if (i >= 0 && sizes[i] != 0) {
+                    sizes[i] = 0;
+                    forget();
+                }
+                return false;
+            }
             for (int i = 0; i < count; i++) {
                 if (addresses[i] == address) {
                     count--;
@@ -267,20 +453,117 @@ public final class Cohort {
         }
 
         private boolean readyToFree() {
-            if (sealed && closed == count && !freeing) {
+            if (sealed && closed == count && !freeing && !evicting && !evicted) {
                 freeing = true;
                 return true;
             }
             return false;
         }
 
+        /** Whether this cohort may still be evicted some day; if not, the list of sealed cohorts drops it. */
+        synchronized boolean mayEvict() {
+            return !solo && !freeing && !evicted && !isDone();
+        }
+
+        /** Whether closed members wait here beside open ones. */
+        synchronized boolean holdsClosed() {
+            return closed > 0 && closed < count;
+        }
+
+        /** Claims the eviction; false when the cohort is not (or no longer) one to evict. */
+        synchronized boolean startEviction() {
+            if (solo || !sealed || freeing || evicting || evicted || isDone() || closed == 0 || closed == count) {
+                return false;
+            }
+            evicting = true;
+            return true;
+        }
+
+        /** The arena could not be closed; returns whether the cohort is now to be closed as usual. */
+        synchronized boolean evictionFailed() {
+            evicting = false;
+            notifyAll();
+            return readyToFree();
+        }
+
+        /**
+         * The arena is closed: no access through the cohort's scope is possible any more. Frees
+         * the closed members and keeps the open ones, sorted by address.
+         *
+         * @return how many blocks this freed
+         */
+        synchronized int evicted() {
+            long[] closedSorted = Arrays.copyOf(closedAddresses, closed);
+            Arrays.sort(closedSorted);
+            Integer[] open = new Integer[count - closed];
+            int kept = 0;
+            int freed = 0;
+            for (int i = 0; i < count; i++) {
+                if (Arrays.binarySearch(closedSorted, addresses[i]) >= 0) {
+                    NativeBlocks.free(ledger, addresses[i], sizes[i], false);
+                    freed++;
+                } else {
+                    open[kept++] = i;
+                }
+            }
+            Arrays.sort(open, 0, kept, (a, b) -> Long.compare(addresses[a], addresses[b]));
+            long[] keptAddresses = new long[kept];
+            long[] keptSizes = new long[kept];
+            for (int k = 0; k < kept; k++) {
+                keptAddresses[k] = addresses[open[k]];
+                keptSizes[k] = sizes[open[k]];
+            }
+            addresses = keptAddresses;
+            sizes = keptSizes;
+            count = kept;
+            left = kept;
+            closed = 0;
+            closedAddresses = null;
+            evicting = false;
+            evicted = true;
+            notifyAll(); // blocks that found the scope closed wait in moveOut
+            if (kept == 0) {
+                runExplicitly();
+            }
+            return freed;
+        }
+
+        /** Hands the open block at {@code address} of an evicted cohort over to its new owner. */
+        synchronized boolean moveOut(long address) {
+            // The scope is closed before the closed members are freed: a block may come in between.
+            boolean interrupted = false;
+            while (evicting) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (!evicted) {
+                return false;
+            }
+            int i = Arrays.binarySearch(addresses, 0, count, address);
+            if (i < 0 || sizes[i] == 0) {
+                return false;
+            }
+            sizes[i] = 0;
+            forget();
+            return true;
+        }
+
         @Override
         protected synchronized long free(boolean byGc) {
             long freed = 0;
+            int explicit = closed; // the closed ones count as freed explicitly: only the totals matter
             for (int i = 0; i < count; i++) {
-                // The first `closed` blocks count as freed explicitly: only the totals matter.
-                NativeBlocks.free(ledger, addresses[i], sizes[i], byGc && i >= closed);
-                freed += sizes[i];
+                if (sizes[i] != 0) {
+                    NativeBlocks.free(ledger, addresses[i], sizes[i], byGc && explicit-- <= 0);
+                    freed += sizes[i];
+                    sizes[i] = 0;
+                }
             }
             Faults.check(Faults.Point.AFTER_FREE);
             return freed;

@@ -28,6 +28,7 @@ public final class LimitProbe {
             case "interrupt" -> interrupt();
             case "hopeless" -> hopeless();
             case "closed" -> closed();
+            case "stragglers" -> stragglers();
             case "refused" -> refusedByLibc();
             default -> throw new IllegalArgumentException(args[0]);
         }
@@ -165,6 +166,57 @@ public final class LimitProbe {
         NativeBuffer all = NativeBuffer.allocateDirect(limit);
         report("whole limit after closes", all.capacity() + " gcs=" + (NativeMemory.stats().gcRequests() - gcsBefore));
         all.close();
+        report("after", counters());
+    }
+
+    /**
+     * One GC-managed buffer in 100 stays open, the rest are closed: each open one would keep its
+     * cohort's closed blocks allocated (2 MiB or 1/32 of the limit). 40 times the limit goes
+     * through; a reader checks every kept buffer meanwhile.
+     */
+    private static void stragglers() throws Exception {
+        long limit = NativeMemory.maxMemory();
+        java.util.concurrent.CopyOnWriteArrayList<NativeBuffer> kept = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                while (!stop.get()) {
+                    for (NativeBuffer buffer : kept) {
+                        if (buffer.getLong(0) != -buffer.getLong(4088)) {
+                            throw new AssertionError("a kept buffer changed: " + buffer.getLong(0));
+                        }
+                    }
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        reader.start();
+        long allocations = 40 * limit / 4096;
+        try {
+            for (long i = 1; i <= allocations; i++) {
+                NativeBuffer buffer = NativeBuffer.allocateDirect(4096);
+                buffer.putLong(0, i).putLong(4088, -i);
+                if (i % 100 == 0) {
+                    kept.add(buffer);
+                } else {
+                    buffer.close();
+                }
+            }
+        } catch (OutOfMemoryError e) {
+            report("out of memory", e.getMessage() + " with " + kept.size() + " buffers open");
+        } finally {
+            stop.set(true);
+            reader.join();
+        }
+        report("reader", failure.get() == null ? "ok" : failure.get().toString());
+        long sum = 0;
+        for (NativeBuffer buffer : kept) {
+            sum += buffer.getLong(0);
+            buffer.close();
+        }
+        report("kept", kept.size() + " sum=" + sum);
         report("after", counters());
     }
 
