@@ -55,8 +55,8 @@ final class DirectBlock implements BlockOwner {
     boolean closed;
     /** The block's cohort; replaced by a cohort of its own when the first one is evicted. */
     private Cohort cohort; // guarded by this
-    /** The whole block, in the cohort's scope. */
-    private MemorySegment block; // guarded by this; its address and size never change
+    /** The block as the GC watches it; set by {@link #allocate} before the block is shared. */
+    private Cohort.Member member;
     /** The block in a scope of its own, for views handed out; created on demand. */
     private Exposed exposed; // guarded by this
     /** The view of the first buffer, emptied by {@link #closeBuffer()}; set before the block is shared. */
@@ -67,9 +67,8 @@ final class DirectBlock implements BlockOwner {
     private record Exposed(Arena arena, MemorySegment block) {
     }
 
-    private DirectBlock(Cohort cohort, MemorySegment block) {
+    private DirectBlock(Cohort cohort) {
         this.cohort = cohort;
-        this.block = block;
     }
 
     /** A GC-managed block charged to the process-wide ledger, in a buffer. */
@@ -82,14 +81,19 @@ final class DirectBlock implements BlockOwner {
         long address = NativeBlocks.allocate(ledger, capacity, alignment);
         Cohort cohort = null;
         try {
-            cohort = Cohort.admit(ledger, address, capacity);
+            cohort = Cohort.admit(ledger, capacity);
             MemorySegment segment = cohort.segment(address, capacity);
             Faults.check(Faults.Point.WRAP);
-            return new NativeBuffer(segment, new DirectBlock(cohort, segment),
-                    NativeBlocks.effectiveAlignment(alignment));
+            DirectBlock block = new DirectBlock(cohort);
+            NativeBuffer buffer = new NativeBuffer(segment, block, NativeBlocks.effectiveAlignment(alignment));
+            if (cohort.solo()) {
+                cohort.keepReachable(block); // its segment may be handed out as it is
+            }
+            block.member = cohort.watch(block, address, capacity); // last: from here on the GC may free it
+            return buffer;
         } catch (Throwable t) {
             if (cohort != null) {
-                cohort.abandon(address);
+                cohort.abandon(capacity);
             }
             NativeBlocks.discard(ledger, address, capacity);
             throw t;
@@ -103,7 +107,6 @@ final class DirectBlock implements BlockOwner {
     @Override
     public void closeBuffer() {
         Cohort home;
-        long address;
         synchronized (this) {
             if (closed) {
                 return;
@@ -117,9 +120,8 @@ final class DirectBlock implements BlockOwner {
                 view.limit(0); // every later access of the first buffer fails the view's own checks
             }
             home = cohort;
-            address = block.address();
         }
-        home.memberClosed(address);
+        home.memberClosed(member);
     }
 
     /**
@@ -136,19 +138,23 @@ final class DirectBlock implements BlockOwner {
                 return false;
             }
             moveOutIfEvicted();
-            buffer.moveTo(block);
+            moveHome(buffer);
             return true;
         }
     }
 
+    /** Gives the block a cohort of its own if its cohort was evicted; under this lock. */
     private void moveOutIfEvicted() {
         if (!cohort.alive()) {
-            MemorySegment old = block;
-            // The old segment keeps the evicted cohort's scope, and so its Members, from the GC
-            // until the block has moved out.
-            cohort = cohort.rehome(old.address(), old.byteSize());
-            block = cohort.segment(old.address(), old.byteSize());
-            Reference.reachabilityFence(old);
+            cohort = Cohort.solo(cohort, member.size());
+            cohort.keepReachable(this); // a cohort of one block: its segments are handed out as they are
+        }
+    }
+
+    /** Points {@code buffer} at the block's cohort unless it works on a live scope already; under this lock. */
+    private void moveHome(NativeBuffer buffer) {
+        if (!buffer.segment.scope().isAlive()) {
+            buffer.moveTo(cohort.segment(member.address(), member.size()));
         }
     }
 
@@ -168,8 +174,8 @@ final class DirectBlock implements BlockOwner {
                     return null;
                 }
                 moveOutIfEvicted();
-                a.moveTo(block);
-                b.moveTo(block);
+                moveHome(a);
+                moveHome(b);
                 home = cohort;
             }
             if (home.solo()) {
@@ -226,7 +232,7 @@ final class DirectBlock implements BlockOwner {
                 Arena arena = Arena.ofShared();
                 // The cleanup action holds this block: while a view handed out is reachable, so is
                 // the block, its cohort and the cohort's scope, which the GC watches.
-                exposed = new Exposed(arena, MemorySegment.ofAddress(block.address()).reinterpret(block.byteSize(),
+                exposed = new Exposed(arena, MemorySegment.ofAddress(member.address()).reinterpret(member.size(),
                         arena, ignored -> Reference.reachabilityFence(this)));
                 if (closed) {
                     arena.close();

@@ -133,6 +133,27 @@ class EvictionTest {
         assertEquals(before.freedByGc() + 4, NativeMemory.stats().freedByGc());
     }
 
+    /** Each block is watched by the GC on its own: one kept open does not keep its dropped cohort mates. */
+    @Test
+    void droppedBlocksAreFreedByTheGcWhileTheirCohortMatesStayOpen() {
+        MemoryStats before = NativeMemory.stats();
+        List<NativeBuffer> all = numbered(64, 1024);
+        List<NativeBuffer> open = new ArrayList<>();
+        for (int i = 0; i < all.size(); i += 2) {
+            open.add(all.get(i));
+        }
+        all.clear();
+        awaitGc(() -> NativeMemory.stats().count() == before.count() + 32, "the 32 dropped blocks freed");
+        assertEquals(before.freedByGc() + 32, NativeMemory.stats().freedByGc());
+        for (int k = 0; k < open.size(); k++) {
+            assertEquals(2L * k, open.get(k).getLong(0));
+        }
+        open.forEach(NativeBuffer::close);
+        // Their cohort is still the one admitting blocks: the reclaimer closes it once idle.
+        awaitGc(() -> NativeMemory.stats().count() == before.count(), "the 32 closed blocks freed");
+        assertEquals(before.freedExplicitly() + 32, NativeMemory.stats().freedExplicitly());
+    }
+
     /**
      * Readers loop over open blocks while their cohorts are evicted, one after another: they never
      * fail and never read a wrong value; a thread that compacts its buffer over and over never

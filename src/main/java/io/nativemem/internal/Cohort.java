@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,33 +15,39 @@ import java.util.List;
  * GC-managed blocks that share one JDK shared arena, so that closing them costs one handshake
  * with every thread for the whole cohort instead of one per block.
  *
- * <p>Closing a JDK shared arena is a handshake with every thread (measured here: 30 to 55 us),
+ * <p>Closing a JDK shared arena is a handshake with every thread (measured here: 30 to 235 us),
  * and it was the whole cost of {@code NativeBuffer.close()}. A closed member is refused at once
  * by its buffers (they check a flag of their own, see {@code DirectBlock}), but its memory stays
  * allocated, and counted against the limit, until the cohort's arena is closed: then no thread
- * can be in the middle of an access through any member, and every member is freed. That happens
+ * can be in the middle of an access through any member, and every closed member is freed. That
+ * happens
  * <ul>
- *   <li>when the last member of a sealed cohort is closed (on the thread that closes it);</li>
- *   <li>when the GC finds the cohort's scope unreachable (no member, view or slice of any member
- *       is reachable): its members are freed then, without a handshake;</li>
+ *   <li>when the last open member of a sealed cohort is closed, or found unreachable by the GC
+ *       (on the thread that closes it, or the reclaimer);</li>
  *   <li>a cohort stops admitting members at {@value #MAX_MEMBERS} members or
- *       {@link #maxBytes()} bytes, when the slow path of the ledger needs room ({@link #flush()}),
+ *       {@link #maxBytes} bytes, when the slow path of the ledger needs room ({@link #flush()}),
  *       or when no block was admitted for a while ({@link #flushIfIdle()}): if all its members
- *       are closed by then, it is closed at once.</li>
+ *       are closed by then, it is closed at once;</li>
+ *   <li>when a reservation needs room, the slow path <em>evicts</em> every sealed cohort that
+ *       holds closed members beside open ones ({@link #flush()}): its arena is closed anyway, the
+ *       closed members are freed, and the open ones keep their memory. The first access through
+ *       a buffer whose scope died this way fails inside the accessor, which moves the block to a
+ *       cohort of its own ({@link #solo}) and tries again. A member of an evicted cohort that is
+ *       closed before it moved is freed at once: no access through that scope is possible any
+ *       more.</li>
  * </ul>
- * A block larger than {@value #SOLO_ABOVE} bytes gets a cohort of its own, closed with it: its
- * handshake is small beside its zeroing, and it pins no other block.
+ * Without eviction, one buffer left open among every few hundred closed ones would hold the whole
+ * limit (measured: 4 KiB buffers, one in 100 kept, 64 MiB limit: out of memory after 16,384
+ * allocations with 656 KiB in use).
  *
- * <p>A member that stays open would keep the closed members of its cohort allocated for as long as
- * it lives: one long-lived buffer among every few hundred short-lived ones would hold the whole
- * limit (measured before eviction existed: 4 KiB buffers, one in 100 kept, 64 MiB limit: out of
- * memory after 16,384 allocations, with 656 KiB in use). So when a reservation needs room, the
- * slow path <em>evicts</em> such cohorts ({@link #flush()}): their arena is closed anyway, with one
- * handshake, the closed members are freed, and the open ones keep their memory, now owned by the
- * old cohort's {@code Members} without a scope; the first access through a buffer whose scope died
- * this way fails inside the accessor, which moves the block to a cohort of its own
- * ({@link #rehome}) and retries. A block of an evicted cohort that is closed before it moved is
- * freed at once: no access through its cohort's scope is possible any more.
+ * <p>Each member is also watched by the GC on its own ({@link Member}, a phantom reference to the
+ * block's owner, which every buffer and view of it holds): an unreachable member is freed without
+ * any handshake, whatever its cohort mates do. A cohort watched as a whole (its scope) kept every
+ * block that became garbage allocated for as long as one mate lived: buffers left to the GC, one
+ * in 100 kept, ran out of a 64 MiB limit after 16,384 allocations with 656 KiB in use.
+ *
+ * <p>A block larger than {@value #SOLO_ABOVE} bytes gets a cohort of its own, closed with it: its
+ * handshake is small beside its zeroing, and it pins no other block.
  *
  * <p>Why the close runs on the thread that closes the last member: handing it (the handshake, then
  * the frees) to a daemon thread was built and measured (issue 13, README), and made
@@ -63,24 +70,11 @@ public final class Cohort {
     static final int MAX_MEMBERS = 4096;
     /**
      * At most this many bytes per cohort, whatever the limit: what one block that stays open can
-     * keep from returning to the limit. 32 blocks of 64 KiB share one handshake (about 1 to 1.7 us
-     * each; measured 1.9 to 2.7 us for 64 KiB allocate + close against 1.2 to 1.3 us for
-     * allocateDirect + invokeCleaner, in runs of +-50 %).
+     * keep from returning to the limit until a reservation needs the room. 32 blocks of 64 KiB
+     * share one handshake (about 1 to 1.7 us each; measured 1.9 to 2.7 us for 64 KiB allocate +
+     * close against 1.2 to 1.3 us for allocateDirect + invokeCleaner, in runs of +-50 %).
      */
     static final long MAX_BYTES = 2L << 20;
-
-    private static final Object ADMISSION = new Object();
-    private static Cohort current; // guarded by ADMISSION
-    private static long serials; // guarded by ADMISSION
-    /**
-     * Sealed cohorts that may come to hold closed members beside open ones: what the slow path
-     * evicts. Weak: a cohort none of whose blocks is reachable is the GC's to free.
-     */
-    private static final ArrayList<WeakReference<Cohort>> SEALED = new ArrayList<>(); // guarded by ADMISSION
-    private static int prunedAt = 16; // guarded by ADMISSION
-    // What flushIfIdle saw last; a serial, not the cohort: a reference would keep its scope reachable.
-    private static long seenSerial = -1; // guarded by ADMISSION
-    private static int seenCount; // guarded by ADMISSION
 
     private static final VarHandle HOLDS;
 
@@ -92,19 +86,49 @@ public final class Cohort {
         }
     }
 
+    private static final Object ADMISSION = new Object();
+    private static Cohort current; // guarded by ADMISSION
+    private static long serials; // guarded by ADMISSION
+    // What flushIfIdle saw last; a serial, not the cohort, so this holds nothing alive.
+    private static long seenSerial = -1; // guarded by ADMISSION
+    private static int seenCount; // guarded by ADMISSION
+    /**
+     * Sealed cohorts that may come to hold closed members beside open ones: what the slow path
+     * evicts. Weak: a cohort none of whose blocks is reachable is no longer worth a handshake.
+     */
+    private static final ArrayList<WeakReference<Cohort>> SEALED = new ArrayList<>(); // guarded by ADMISSION
+    private static int pruneAt = 16; // guarded by ADMISSION
+
     private final Arena arena;
-    private final Members members;
+    private final Ledger ledger;
     private final long serial;
+    /** Whether this cohort holds one block only: closing it is closing that block. */
+    private final boolean solo;
     /** Copies under way that an eviction must not cut ({@link #holdOff()}). */
     @SuppressWarnings("unused") // through HOLDS
     private volatile int holds;
-    /** Set before an eviction looks at {@link #holds}, and again cleared only if it gives up. */
+    /** Set before an eviction looks at {@link #holds}; cleared again only if it gives up. */
     private volatile boolean evicting;
 
-    private Cohort(Ledger ledger, int slots, long serial) {
+    // The members, guarded by this.
+    private int count;
+    private long bytes;
+    /** Members neither closed nor found unreachable. */
+    private int open;
+    /** Closed members, waiting for the arena to be closed; null until the first. */
+    private Member[] closed;
+    private int closedCount;
+    private boolean sealed;
+    /** The arena is being (or was) closed: the closed members are freed by whoever does it. */
+    private boolean closing;
+    /** The arena was closed while members were open: each is freed when closed or unreachable. */
+    private boolean evicted;
+
+    private Cohort(Ledger ledger, boolean solo, long serial) {
+        this.ledger = ledger;
+        this.solo = solo;
         this.serial = serial;
         this.arena = Arena.ofShared();
-        this.members = new Members(arena.scope(), ledger, slots);
     }
 
     /** The bytes one cohort may hold: 2 MiB or 1/32 of the limit, whichever is smaller. */
@@ -113,28 +137,26 @@ public final class Cohort {
     }
 
     /**
-     * Admits a block, just allocated, into the current cohort (or a cohort of its own, when it is
-     * large). The caller must {@link #abandon} it if it cannot hand it out.
+     * Admits a block of {@code size} bytes, just allocated, into the current cohort (or a cohort
+     * of its own, when it is large). The caller then {@link #watch}es it, or {@link #abandon}s it
+     * if it cannot hand it out.
      */
-    public static Cohort admit(Ledger ledger, long address, long size) {
+    public static Cohort admit(Ledger ledger, long size) {
         long maxBytes = maxBytes(ledger);
         if (size > SOLO_ABOVE || size > maxBytes) {
-            return solo(ledger, address, size);
+            return solo(ledger, size);
         }
         Cohort full = null;
         Cohort cohort;
         synchronized (ADMISSION) {
             cohort = current;
             // A cohort holds the blocks of one ledger (a test's own ledger meets the global one here).
-            if (cohort == null || cohort.members.ledger != ledger || !cohort.members.tryAdd(address, size, maxBytes)) {
+            if (cohort == null || cohort.ledger != ledger || !cohort.tryAdd(size, maxBytes)) {
                 if (cohort != null && sealLocked(cohort)) {
                     full = cohort;
                 }
-                // As many slots as blocks of this size fit: cohorts tend to hold blocks of one size,
-                // and arrays grown by doubling cost 16 bytes of garbage per block.
-                int slots = (int) Math.min(MAX_MEMBERS, Math.max(16, maxBytes / Math.max(1, size)));
-                cohort = new Cohort(ledger, slots, serials++);
-                cohort.members.add(address, size);
+                cohort = new Cohort(ledger, false, serials++);
+                cohort.tryAdd(size, maxBytes);
                 current = cohort;
             }
         }
@@ -144,32 +166,58 @@ public final class Cohort {
         return cohort;
     }
 
-    private static Cohort solo(Ledger ledger, long address, long size) {
-        Cohort solo = new Cohort(ledger, 1, -1);
-        solo.members.add(address, size);
-        solo.members.seal();
+    /** A sealed cohort for one open block of {@code size} bytes, moving out of {@code evicted}. */
+    public static Cohort solo(Cohort evicted, long size) {
+        return solo(evicted.ledger, size);
+    }
+
+    /** A sealed cohort for one open block of {@code size} bytes. */
+    private static Cohort solo(Ledger ledger, long size) {
+        Cohort solo = new Cohort(ledger, true, -1);
+        synchronized (solo) {
+            solo.count = 1;
+            solo.open = 1;
+            solo.bytes = size;
+            solo.sealed = true;
+        }
         return solo;
     }
 
     /** Seals a shared cohort and lists it for eviction; returns whether it is to be closed now. */
     private static boolean sealLocked(Cohort cohort) {
-        boolean ready = cohort.members.seal();
-        if (!ready) {
-            if (SEALED.size() >= prunedAt) {
-                SEALED.removeIf(ref -> {
-                    Cohort c = ref.get();
-                    return c == null || !c.members.mayEvict();
-                });
-                prunedAt = Math.max(16, SEALED.size() * 2);
-            }
-            SEALED.add(new WeakReference<>(cohort));
+        if (SEALED.size() >= pruneAt) {
+            SEALED.removeIf(ref -> {
+                Cohort c = ref.get();
+                return c == null || !c.mayEvict();
+            });
+            pruneAt = Math.max(16, SEALED.size() * 2);
         }
-        return ready;
+        // Listed even when it closes now: if that close fails, a later slow path tries again.
+        SEALED.add(new WeakReference<>(cohort));
+        return cohort.seal();
     }
 
-    /** Whether this cohort holds one block only: closing it is closing that block. */
+    /** {@return whether this cohort holds one block only} Closing it is closing that block. */
     public boolean solo() {
-        return members.solo;
+        return solo;
+    }
+
+    /** {@return whether the scope of this cohort is still open} False once evicted or closed. */
+    public boolean alive() {
+        return arena.scope().isAlive();
+    }
+
+    /**
+     * Keeps {@code owner} reachable from this cohort's scope, for a cohort of one block only: its
+     * segments can then be handed out as they are (a segment keeps its scope reachable, and so
+     * the owner that the GC watches). A shared cohort must not: one reachable member would keep
+     * all of them.
+     */
+    public void keepReachable(Object owner) {
+        if (!solo) {
+            throw new IllegalStateException("Only a cohort of one block may keep its owner reachable");
+        }
+        MemorySegment.ofAddress(0).reinterpret(0, arena, ignored -> Reference.reachabilityFence(owner));
     }
 
     /** The block as a segment whose scope is the cohort's. */
@@ -177,69 +225,180 @@ public final class Cohort {
         return MemorySegment.ofAddress(address).reinterpret(size, arena, null);
     }
 
+    /**
+     * Registers a member admitted into this cohort with the GC: once {@code owner} (which every
+     * buffer and view of the block holds) is unreachable, the block is freed, whatever its cohort
+     * mates do. {@code owner} must not reference the returned member.
+     */
+    public Member watch(Object owner, long address, long size) {
+        return new Member(owner, this, address, size);
+    }
+
     /** Undoes {@link #admit} for a block that never reached its user; the caller then discards it. */
-    public void abandon(long address) {
-        if (members.remove(address)) {
+    public void abandon(long size) {
+        boolean ready;
+        synchronized (this) {
+            count--;
+            open--;
+            bytes -= size;
+            ready = readyToClose();
+        }
+        if (ready) {
             closeAndFree();
         }
     }
 
     /**
-     * Counts the member at {@code address} closed; its buffers refuse every access already. When
-     * it was the last open member of a sealed cohort, closes the cohort's arena and frees every
-     * member; when the cohort was evicted, frees this member at once.
+     * Counts {@code member} closed; its buffers refuse every access already. When it was the last
+     * open member of a sealed cohort, closes the cohort's arena and frees every closed member; in
+     * an evicted cohort, frees this member at once.
      */
-    public void memberClosed(long address) {
-        if (members.closeOne(address)) {
+    public void memberClosed(Member member) {
+        boolean ready = false;
+        boolean freeNow = false;
+        synchronized (this) {
+            if (evicted) {
+                open--;
+                freeNow = true;
+            } else {
+                if (closed == null) {
+                    closed = new Member[Math.min(MAX_MEMBERS, Math.max(16, count))];
+                } else if (closedCount == closed.length) {
+                    closed = Arrays.copyOf(closed, closedCount * 2);
+                }
+                closed[closedCount++] = member;
+                member.closed = true;
+                open--;
+                ready = readyToClose();
+            }
+        }
+        if (ready) {
+            closeAndFree();
+        } else if (freeNow) {
+            member.runExplicitly(); // no access through the dead scope is possible: free it now
+        }
+    }
+
+    /** Counts an open member found unreachable (freed already by the GC's path). */
+    private void memberUnreachable(Member member) {
+        boolean ready;
+        synchronized (this) {
+            if (member.closed || evicted) {
+                return; // closed after all, or its cohort's counts no longer matter
+            }
+            open--;
+            ready = readyToClose();
+        }
+        if (ready) {
             closeAndFree();
         }
     }
 
-    /** {@return whether the scope of this cohort is still open} False once evicted (or freed). */
-    public boolean alive() {
-        return arena.scope().isAlive();
-    }
-
-    /**
-     * Moves the open block at {@code address} out of this evicted cohort into a cohort of its own,
-     * which owns it from then on; the caller (the block, holding its own lock and, through its old
-     * segment, this cohort's scope) then points its buffer at the new cohort's segment.
-     */
-    public Cohort rehome(long address, long size) {
-        if (!members.moveOut(address)) {
-            throw new IllegalStateException("Block 0x" + Long.toHexString(address) + " is not an open member of an evicted cohort");
+    private synchronized boolean tryAdd(long size, long maxBytes) {
+        if (sealed || count == MAX_MEMBERS || bytes + size > maxBytes) {
+            return false;
         }
-        return solo(members.ledger, address, size);
+        count++;
+        open++;
+        bytes += size;
+        return true;
+    }
+
+    /** Seals; returns whether the cohort is now to be closed. */
+    private synchronized boolean seal() {
+        sealed = true;
+        return readyToClose();
+    }
+
+    /** Whether the arena is now to be closed: sealed, every member closed or gone, and one closed. */
+    private boolean readyToClose() {
+        if (sealed && open == 0 && !closing && !evicted) {
+            closing = true;
+            return closedCount > 0; // with none, no handshake is needed: the arena is garbage
+        }
+        return false;
+    }
+
+    /** Closes the arena, then frees the closed members; returns how many this freed. */
+    private int closeAndFree() {
+        try {
+            arena.close();
+        } catch (IllegalStateException e) {
+            // An internal view of a member is in use by a channel or a downcall right now (the JDK
+            // refuses to close an arena that is acquired): the next slow path tries again, and the
+            // GC frees each member once unreachable.
+            synchronized (this) {
+                closing = false;
+            }
+            return 0;
+        }
+        return freeClosed();
+    }
+
+    /** After the arena was closed: frees every closed member the GC did not free first. */
+    private int freeClosed() {
+        Member[] members;
+        int n;
+        synchronized (this) {
+            members = closed;
+            n = closedCount;
+            closed = null;
+            closedCount = 0;
+        }
+        int freed = 0;
+        for (int i = 0; i < n; i++) {
+            if (members[i].runExplicitly()) {
+                freed++;
+            }
+        }
+        return freed;
     }
 
     /**
-     * Closes the arena of this sealed cohort while some members are still open, and frees the
-     * closed ones; the open members keep their memory, and move on their next access.
+     * Closes the arena of this sealed cohort while members are still open, and frees the closed
+     * ones; the open members keep their memory, and move on their next access. When no member is
+     * open any more, this is the usual close.
      *
      * @return how many blocks this freed
      */
     private int evict() {
-        if (!members.startEviction()) {
-            return 0;
+        synchronized (this) {
+            if (solo || !sealed || closing || evicted || closedCount == 0) {
+                return 0;
+            }
+            closing = true;
         }
         evicting = true;
-        boolean closed = false;
-        if (holds == 0) { // a holder increments, then reads evicting: one of us sees the other
+        boolean closedNow = false;
+        if (holds == 0) { // a holder increments, then reads evicting: one of the two sees the other
             try {
                 arena.close();
-                closed = true;
+                closedNow = true;
             } catch (IllegalStateException e) {
-                // A view of a member is in a channel or a downcall right now: try again next time.
+                // A view of a member is in a channel or a downcall right now: the next slow path tries again.
             }
         }
-        if (!closed) {
+        if (!closedNow) {
             evicting = false;
-            if (members.evictionFailed()) {
-                closeAndFree();
+            synchronized (this) {
+                closing = false;
             }
             return 0;
         }
-        return members.evicted();
+        synchronized (this) {
+            evicted = open > 0;
+        }
+        return freeClosed();
+    }
+
+    /** Whether this cohort may still be evicted some day; if not, the list of sealed cohorts drops it. */
+    private synchronized boolean mayEvict() {
+        return !solo && !closing && !evicted;
+    }
+
+    /** Whether closed members wait here for the arena to be closed. */
+    private synchronized boolean holdsClosed() {
+        return closedCount > 0 && !closing && !evicted;
     }
 
     /**
@@ -262,24 +421,12 @@ public final class Cohort {
         HOLDS.getAndAdd(this, -1);
     }
 
-    /** Returns how many blocks this freed. */
-    private int closeAndFree() {
-        try {
-            arena.close();
-        } catch (IllegalStateException e) {
-            // An internal view of a member is in use by a channel or a downcall right now (the JDK
-            // refuses to close an arena that is acquired): the GC frees the cohort once its scope
-            // is unreachable.
-            return 0;
-        }
-        return members.runExplicitly() ? members.count() : 0;
-    }
-
     /**
      * Stops the current cohort from admitting more blocks, and closes it at once if all of its
-     * members are closed; then evicts every sealed cohort that holds closed members beside open
-     * ones. The memory they held back returns to the limit. For the slow path of the ledger, which
-     * must not give up while closed blocks still count against the limit.
+     * members are closed; then evicts every sealed cohort that holds closed members (closes its
+     * arena even though members are open, see the class comment). The memory they held back
+     * returns to the limit. For the slow path of the ledger, which must not give up while closed
+     * blocks still count against the limit.
      *
      * @return how many blocks this freed
      */
@@ -301,9 +448,9 @@ public final class Cohort {
             if (evict) {
                 for (Iterator<WeakReference<Cohort>> i = SEALED.iterator(); i.hasNext(); ) {
                     Cohort c = i.next().get();
-                    if (c == null || !c.members.mayEvict()) {
+                    if (c == null || !c.mayEvict()) {
                         i.remove();
-                    } else if (c.members.holdsClosed()) {
+                    } else if (c.holdsClosed()) {
                         pinned.add(c);
                     }
                 }
@@ -328,7 +475,10 @@ public final class Cohort {
             if (cohort == null) {
                 return;
             }
-            int count = cohort.members.count();
+            int count;
+            synchronized (cohort) {
+                count = cohort.count;
+            }
             if (cohort.serial != seenSerial || count != seenCount) {
                 seenSerial = cohort.serial;
                 seenCount = count;
@@ -339,234 +489,52 @@ public final class Cohort {
     }
 
     /**
-     * The blocks of a cohort and what became of them; frees them all, explicitly once the cohort's
-     * arena is closed, or when the GC found its scope unreachable. Must not reference the arena.
-     *
-     * <p>After an eviction it holds only the members that were open then, sorted by address (a
-     * close or a move finds them by binary search): each is freed when it is closed, or moves out,
-     * or is freed with the rest when the GC finds the old scope unreachable.
+     * One block of a cohort, watched by the GC through its owner: frees it exactly once, when the
+     * cohort frees its closed members, when it is closed after an eviction, or when the GC found
+     * the owner unreachable, whichever comes first.
      */
-    private static final class Members extends Cleanup {
-        private long[] addresses;
-        /** The size of each slot's block; 0 once it was freed or moved out. */
-        private long[] sizes;
-        private int count;
-        private long bytes;
-        /** The members closed so far, until the cohort is closed or evicted; null until the first. */
-        private long[] closedAddresses;
-        private int closed;
-        /** After an eviction: the members not yet freed or moved out. */
-        private int left;
-        private boolean sealed;
-        private boolean freeing;
-        private boolean evicting;
-        private boolean evicted;
-        final boolean solo;
-        final Ledger ledger;
-
-        Members(Object scope, Ledger ledger, int slots) {
-            super(scope, ledger.reclaimQueue());
-            this.ledger = ledger;
-            this.addresses = new long[slots];
-            this.sizes = new long[slots];
-            this.solo = slots == 1; // a shared cohort starts with 16 slots or more
-        }
-
-        synchronized void add(long address, long size) {
-            if (count == addresses.length) {
-                addresses = Arrays.copyOf(addresses, count * 2);
-                sizes = Arrays.copyOf(sizes, count * 2);
-            }
-            addresses[count] = address;
-            sizes[count] = size;
-            count++;
-            bytes += size;
-        }
-
-        synchronized boolean tryAdd(long address, long size, long maxBytes) {
-            if (sealed || count == MAX_MEMBERS || bytes + size > maxBytes) {
-                return false;
-            }
-            add(address, size);
-            return true;
-        }
-
-        synchronized int count() {
-            return count;
-        }
-
-        /** Seals; returns whether the cohort is now to be closed (every member closed). */
-        synchronized boolean seal() {
-            sealed = true;
-            return readyToFree();
-        }
-
+    public static final class Member extends Cleanup {
+        private final Ledger ledger;
         /**
-         * Counts the member at {@code address} closed; returns whether the cohort is now to be
-         * closed. In an evicted cohort, frees that member instead.
+         * The shared cohort to tell when the GC frees an open member, or null for a cohort of one
+         * block, whose scope keeps the owner reachable ({@link #keepReachable}): a reference to it
+         * from here would keep the owner reachable forever.
          */
-        synchronized boolean closeOne(long address) {
-            if (evicted) {
-                int i = Arrays.binarySearch(addresses, 0, count, address);
-                if (i >= 0 && sizes[i] != 0) {
-                    NativeBlocks.free(ledger, address, sizes[i], false);
-                    sizes[i] = 0;
-                    forget();
-                }
-                return false;
-            }
-            if (closedAddresses == null) {
-                closedAddresses = new long[addresses.length];
-            } else if (closed == closedAddresses.length) {
-                closedAddresses = Arrays.copyOf(closedAddresses, closed * 2);
-            }
-            closedAddresses[closed++] = address;
-            return readyToFree();
+        private final Cohort cohort;
+        private final long address;
+        private final long size;
+        /** Counted closed in its cohort (written under the cohort's lock). */
+        volatile boolean closed;
+
+        private Member(Object owner, Cohort cohort, long address, long size) {
+            super(owner, cohort.ledger.reclaimQueue());
+            this.ledger = cohort.ledger;
+            this.cohort = cohort.solo ? null : cohort;
+            this.address = address;
+            this.size = size;
         }
 
-        /** Forgets one block of an evicted cohort; once none is left, this cleanup is done. */
-        private void forget() {
-            if (--left == 0) {
-                runExplicitly(); // frees nothing more; lets the reclaim queue forget this cohort
-            }
+        /** {@return the block's address} */
+        public long address() {
+            return address;
         }
 
-        synchronized boolean remove(long address) {
-            if (evicted) {
-                int i = Arrays.binarySearch(addresses, 0, count, address);
-                if (i >= 0 && sizes[i] != 0) {
-                    sizes[i] = 0;
-                    forget();
-                }
-                return false;
-            }
-            for (int i = 0; i < count; i++) {
-                if (addresses[i] == address) {
-                    count--;
-                    bytes -= sizes[i];
-                    addresses[i] = addresses[count];
-                    sizes[i] = sizes[count];
-                    break;
-                }
-            }
-            return readyToFree();
-        }
-
-        private boolean readyToFree() {
-            if (sealed && closed == count && !freeing && !evicting && !evicted) {
-                freeing = true;
-                return true;
-            }
-            return false;
-        }
-
-        /** Whether this cohort may still be evicted some day; if not, the list of sealed cohorts drops it. */
-        synchronized boolean mayEvict() {
-            return !solo && !freeing && !evicted && !isDone();
-        }
-
-        /** Whether closed members wait here beside open ones. */
-        synchronized boolean holdsClosed() {
-            return closed > 0 && closed < count;
-        }
-
-        /** Claims the eviction; false when the cohort is not (or no longer) one to evict. */
-        synchronized boolean startEviction() {
-            if (solo || !sealed || freeing || evicting || evicted || isDone() || closed == 0 || closed == count) {
-                return false;
-            }
-            evicting = true;
-            return true;
-        }
-
-        /** The arena could not be closed; returns whether the cohort is now to be closed as usual. */
-        synchronized boolean evictionFailed() {
-            evicting = false;
-            notifyAll();
-            return readyToFree();
-        }
-
-        /**
-         * The arena is closed: no access through the cohort's scope is possible any more. Frees
-         * the closed members and keeps the open ones, sorted by address.
-         *
-         * @return how many blocks this freed
-         */
-        synchronized int evicted() {
-            long[] closedSorted = Arrays.copyOf(closedAddresses, closed);
-            Arrays.sort(closedSorted);
-            Integer[] open = new Integer[count - closed];
-            int kept = 0;
-            int freed = 0;
-            for (int i = 0; i < count; i++) {
-                if (Arrays.binarySearch(closedSorted, addresses[i]) >= 0) {
-                    NativeBlocks.free(ledger, addresses[i], sizes[i], false);
-                    freed++;
-                } else {
-                    open[kept++] = i;
-                }
-            }
-            Arrays.sort(open, 0, kept, (a, b) -> Long.compare(addresses[a], addresses[b]));
-            long[] keptAddresses = new long[kept];
-            long[] keptSizes = new long[kept];
-            for (int k = 0; k < kept; k++) {
-                keptAddresses[k] = addresses[open[k]];
-                keptSizes[k] = sizes[open[k]];
-            }
-            addresses = keptAddresses;
-            sizes = keptSizes;
-            count = kept;
-            left = kept;
-            closed = 0;
-            closedAddresses = null;
-            evicting = false;
-            evicted = true;
-            notifyAll(); // blocks that found the scope closed wait in moveOut
-            if (kept == 0) {
-                runExplicitly();
-            }
-            return freed;
-        }
-
-        /** Hands the open block at {@code address} of an evicted cohort over to its new owner. */
-        synchronized boolean moveOut(long address) {
-            // The scope is closed before the closed members are freed: a block may come in between.
-            boolean interrupted = false;
-            while (evicting) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            if (!evicted) {
-                return false;
-            }
-            int i = Arrays.binarySearch(addresses, 0, count, address);
-            if (i < 0 || sizes[i] == 0) {
-                return false;
-            }
-            sizes[i] = 0;
-            forget();
-            return true;
+        /** {@return the block's size} */
+        public long size() {
+            return size;
         }
 
         @Override
-        protected synchronized long free(boolean byGc) {
-            long freed = 0;
-            int explicit = closed; // the closed ones count as freed explicitly: only the totals matter
-            for (int i = 0; i < count; i++) {
-                if (sizes[i] != 0) {
-                    NativeBlocks.free(ledger, addresses[i], sizes[i], byGc && explicit-- <= 0);
-                    freed += sizes[i];
-                    sizes[i] = 0;
-                }
+        protected long free(boolean byGc) {
+            // A member closed by its user and found unreachable before its cohort's handshake
+            // counts as freed explicitly.
+            boolean leftToGc = byGc && !closed;
+            NativeBlocks.free(ledger, address, size, leftToGc);
+            if (leftToGc && cohort != null) {
+                cohort.memberUnreachable(this);
             }
             Faults.check(Faults.Point.AFTER_FREE);
-            return freed;
+            return size;
         }
     }
 }

@@ -28,7 +28,8 @@ public final class LimitProbe {
             case "interrupt" -> interrupt();
             case "hopeless" -> hopeless();
             case "closed" -> closed();
-            case "stragglers" -> stragglers();
+            case "stragglers" -> stragglers(true);
+            case "stragglers left to the GC" -> stragglers(false);
             case "refused" -> refusedByLibc();
             default -> throw new IllegalArgumentException(args[0]);
         }
@@ -170,11 +171,11 @@ public final class LimitProbe {
     }
 
     /**
-     * One GC-managed buffer in 100 stays open, the rest are closed: each open one would keep its
-     * cohort's closed blocks allocated (2 MiB or 1/32 of the limit). 40 times the limit goes
-     * through; a reader checks every kept buffer meanwhile.
+     * One GC-managed buffer in 100 stays open, the rest are closed (or dropped, for the GC to
+     * free): each open one shares a cohort with the others. 40 times the limit goes through; a
+     * reader checks every kept buffer meanwhile.
      */
-    private static void stragglers() throws Exception {
+    private static void stragglers(boolean close) throws Exception {
         long limit = NativeMemory.maxMemory();
         java.util.concurrent.CopyOnWriteArrayList<NativeBuffer> kept = new java.util.concurrent.CopyOnWriteArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
@@ -200,7 +201,7 @@ public final class LimitProbe {
                 buffer.putLong(0, i).putLong(4088, -i);
                 if (i % 100 == 0) {
                     kept.add(buffer);
-                } else {
+                } else if (close) {
                     buffer.close();
                 }
             }
