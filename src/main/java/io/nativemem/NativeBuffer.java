@@ -188,7 +188,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      *
      * <p>When the memory returns to the limit: a block larger than 64 KiB is freed before this
      * returns. A smaller one shares a JDK scope with other GC-managed blocks (a cohort: at most
-     * 4096 blocks and 2 MiB or 1/32 of the limit, whichever is smaller), and is freed, with its
+     * 16384 blocks and 8 MiB or 1/8 of the limit, whichever is smaller), and is freed, with its
      * bytes returned to the limit, when that scope is closed: when the last open block of the
      * cohort is closed, when the GC finds the rest of the cohort unreachable, when a reservation
      * needs the room, or, once allocations stop, within about 0.2 s. Until then the block still
