@@ -231,7 +231,7 @@ final class DirectBlock implements BlockOwner {
             if (exposed == null) {
                 Arena arena = Arena.ofShared();
                 // The cleanup action holds this block: while a view handed out is reachable, so is
-                // the block, its cohort and the cohort's scope, which the GC watches.
+                // this block, which the GC watches (its Member).
                 exposed = new Exposed(arena, MemorySegment.ofAddress(member.address()).reinterpret(member.size(),
                         arena, ignored -> Reference.reachabilityFence(this)));
                 if (closed) {

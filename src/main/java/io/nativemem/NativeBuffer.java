@@ -189,9 +189,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * <p>When the memory returns to the limit: a block larger than 64 KiB is freed before this
      * returns. A smaller one shares a JDK scope with other GC-managed blocks (a cohort: at most
      * 16384 blocks and 8 MiB or 1/8 of the limit, whichever is smaller), and is freed, with its
-     * bytes returned to the limit, when that scope is closed: when the last open block of the
-     * cohort is closed, when the GC finds the rest of the cohort unreachable, when a reservation
-     * needs the room, or, once allocations stop, within about 0.2 s. Until then the block still
+     * bytes returned to the limit, when that scope is closed: when every other block of the
+     * cohort is closed or was found unreachable by the GC, when a reservation needs the room, or,
+     * once allocations stop, within about 0.2 s; or when the GC finds this block unreachable
+     * (each block is watched on its own), whichever comes first. Until then the block still
      * counts in {@link NativeMemory#stats()}. A reservation that does not fit gets the room of
      * every closed block before it waits or asks for a GC: its slow path also closes the scope of
      * each cohort that holds closed blocks beside open ones (one handshake per such cohort), and

@@ -503,6 +503,32 @@ public final class Cohort {
     }
 
     /**
+     * A shared cohort outside the process's admission, for the jcstress tests (public because
+     * they live outside this package; the package is not exported): they admit with
+     * {@link #stressAdd}, then seal with {@link #stressSeal}.
+     */
+    public static Cohort stressCohort(Ledger ledger) {
+        return new Cohort(ledger, false, -1);
+    }
+
+    /** Admits a block of {@code size} bytes into a cohort from {@link #stressCohort}. */
+    public boolean stressAdd(long size) {
+        return tryAdd(size, Long.MAX_VALUE);
+    }
+
+    /** Seals a cohort from {@link #stressCohort}, closing it if every member is closed already. */
+    public void stressSeal() {
+        if (seal()) {
+            closeAndFree();
+        }
+    }
+
+    /** What the slow path does to a sealed cohort that holds closed members: for the jcstress tests. */
+    public int stressEvict() {
+        return evict();
+    }
+
+    /**
      * One block of a cohort, watched by the GC through its owner: frees it exactly once, when the
      * cohort frees its closed members, when it is closed after an eviction, or when the GC found
      * the owner unreachable, whichever comes first.
