@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -129,7 +128,7 @@ class EvictionTest {
         assertEquals(before.count() + 4, NativeMemory.stats().count());
         assertEquals(0, open.get(0).getLong(0)); // this one moves to a scope of its own; the others stay put
         open.clear();
-        awaitGc(() -> NativeMemory.stats().count() == before.count(), "the 4 open blocks freed");
+        GcManagedTest.awaitGc(() -> NativeMemory.stats().count() == before.count(), "the 4 open blocks freed");
         assertEquals(before.freedByGc() + 4, NativeMemory.stats().freedByGc());
     }
 
@@ -143,14 +142,14 @@ class EvictionTest {
             open.add(all.get(i));
         }
         all.clear();
-        awaitGc(() -> NativeMemory.stats().count() == before.count() + 32, "the 32 dropped blocks freed");
+        GcManagedTest.awaitGc(() -> NativeMemory.stats().count() == before.count() + 32, "the 32 dropped blocks freed");
         assertEquals(before.freedByGc() + 32, NativeMemory.stats().freedByGc());
         for (int k = 0; k < open.size(); k++) {
             assertEquals(2L * k, open.get(k).getLong(0));
         }
         open.forEach(NativeBuffer::close);
         // Their cohort is still the one admitting blocks: the reclaimer closes it once idle.
-        awaitGc(() -> NativeMemory.stats().count() == before.count(), "the 32 closed blocks freed");
+        GcManagedTest.awaitGc(() -> NativeMemory.stats().count() == before.count(), "the 32 closed blocks freed");
         assertEquals(before.freedExplicitly() + 32, NativeMemory.stats().freedExplicitly());
     }
 
@@ -232,20 +231,5 @@ class EvictionTest {
         survivors.forEach(NativeBuffer::close);
         compacted.close();
         assertEquals(before.count(), NativeMemory.stats().count(), NativeMemory.stats().toString());
-    }
-
-    private static void awaitGc(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("Timed out waiting for the GC: " + what + " " + NativeMemory.stats());
-            }
-            System.gc();
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
     }
 }

@@ -32,7 +32,8 @@ class GcManagedTest {
         assertEquals(0, LedgerBalanceExtension.Ledger.awaitEmpty().count());
     }
 
-    private static void awaitGc(BooleanSupplier condition, String what) {
+    /** Asks for GCs until {@code condition} holds, for at most 10 s. */
+    static void awaitGc(BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

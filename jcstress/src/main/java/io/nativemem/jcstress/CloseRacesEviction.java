@@ -1,9 +1,6 @@
 package io.nativemem.jcstress;
 
 import io.nativemem.internal.Cohort;
-import io.nativemem.internal.Ledger;
-import io.nativemem.internal.NativeBlocks;
-import io.nativemem.internal.ReclaimQueue;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -29,40 +26,30 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class CloseRacesEviction {
 
-    private final ReclaimQueue queue = ReclaimQueue.unserved();
-    private final Ledger ledger = new Ledger(1 << 20, Ledger.Reclaimer.NONE, queue);
-    private final Cohort cohort = Cohort.stressCohort(ledger);
+    private final CohortBlocks blocks = new CohortBlocks();
     private final Object ownerOpen = new Object();
     private final Object ownerClosed = new Object();
     private final Cohort.Member open;
 
     public CloseRacesEviction() {
-        open = admit(ownerOpen);
-        Cohort.Member closed = admit(ownerClosed);
-        cohort.stressSeal();
-        cohort.memberClosed(closed);
-    }
-
-    private Cohort.Member admit(Object owner) {
-        cohort.stressAdd(64);
-        return cohort.watch(owner, NativeBlocks.allocate(ledger, 64, 16), 64);
+        open = blocks.admit(ownerOpen);
+        Cohort.Member closed = blocks.admit(ownerClosed);
+        blocks.cohort.stressSeal();
+        blocks.cohort.memberClosed(closed);
     }
 
     @Actor
     public void close() {
-        cohort.memberClosed(open);
+        blocks.cohort.memberClosed(open);
     }
 
     @Actor
     public void slowPath() {
-        cohort.stressEvict();
+        blocks.cohort.stressEvict();
     }
 
     @Arbiter
     public void counters(JJI_Result r) {
-        Ledger.Snapshot s = ledger.snapshot(0, 0);
-        r.r1 = s.count();
-        r.r2 = s.freedByGc() + s.freedExplicitly();
-        r.r3 = cohort.alive() ? 1 : 0;
+        blocks.record(r);
     }
 }

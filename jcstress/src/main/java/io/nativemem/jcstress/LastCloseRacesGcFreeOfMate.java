@@ -1,9 +1,6 @@
 package io.nativemem.jcstress;
 
 import io.nativemem.internal.Cohort;
-import io.nativemem.internal.Ledger;
-import io.nativemem.internal.NativeBlocks;
-import io.nativemem.internal.ReclaimQueue;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -28,9 +25,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class LastCloseRacesGcFreeOfMate {
 
-    private final ReclaimQueue queue = ReclaimQueue.unserved();
-    private final Ledger ledger = new Ledger(1 << 20, Ledger.Reclaimer.NONE, queue);
-    private final Cohort cohort = Cohort.stressCohort(ledger);
+    private final CohortBlocks blocks = new CohortBlocks();
     // The owners the GC watches: held here, so only the explicit enqueue below hands one over.
     private final Object ownerA = new Object();
     private final Object ownerB = new Object();
@@ -39,34 +34,26 @@ public class LastCloseRacesGcFreeOfMate {
     private final Cohort.Member b;
 
     public LastCloseRacesGcFreeOfMate() {
-        a = admit(ownerA);
-        b = admit(ownerB);
-        Cohort.Member c = admit(ownerC);
-        cohort.stressSeal();
-        cohort.memberClosed(c); // one closed member waits for the arena's close
+        a = blocks.admit(ownerA);
+        b = blocks.admit(ownerB);
+        Cohort.Member c = blocks.admit(ownerC);
+        blocks.cohort.stressSeal();
+        blocks.cohort.memberClosed(c); // one closed member waits for the arena's close
         b.enqueue(); // the GC found b unreachable, open, and handed its reference over
-    }
-
-    private Cohort.Member admit(Object owner) {
-        cohort.stressAdd(64);
-        return cohort.watch(owner, NativeBlocks.allocate(ledger, 64, 16), 64);
     }
 
     @Actor
     public void close() {
-        cohort.memberClosed(a);
+        blocks.cohort.memberClosed(a);
     }
 
     @Actor
     public void reclaimer() {
-        queue.drain();
+        blocks.queue.drain();
     }
 
     @Arbiter
     public void counters(JJI_Result r) {
-        Ledger.Snapshot s = ledger.snapshot(0, 0);
-        r.r1 = s.count();
-        r.r2 = s.freedByGc() + s.freedExplicitly();
-        r.r3 = cohort.alive() ? 1 : 0;
+        blocks.record(r);
     }
 }
