@@ -1670,15 +1670,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         long limit = limit();
         for (long p = position(); p < limit; p = position()) {
             int chunk = (int) Math.min(limit - p, CHANNEL_CHUNK);
-            MemorySegment s = segment;
-            int n;
-            try {
-                n = channel.read(channelView(s, p, chunk));
-            } catch (IllegalStateException e) {
-                if (movedFrom(s)) {
-                    continue; // the channel refused the dead scope before it read anything
-                }
-                throw e;
+            int n = transfer(channel, null, p, chunk);
+            if (n == MOVED) {
+                continue;
             }
             if (n < 0) {
                 return total == 0 ? -1 : total;
@@ -1708,15 +1702,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         long limit = limit();
         for (long p = position(); p < limit; p = position()) {
             int chunk = (int) Math.min(limit - p, CHANNEL_CHUNK);
-            MemorySegment s = segment;
-            int n;
-            try {
-                n = channel.write(channelView(s, p, chunk));
-            } catch (IllegalStateException e) {
-                if (movedFrom(s)) {
-                    continue; // the channel refused the dead scope before it wrote anything
-                }
-                throw e;
+            int n = transfer(null, channel, p, chunk);
+            if (n == MOVED) {
+                continue;
             }
             setPosition(p + n);
             total += n;
@@ -1725,6 +1713,28 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             }
         }
         return total;
+    }
+
+    /** What {@link #transfer} returns when the block moved and the call must be made again. */
+    private static final int MOVED = Integer.MIN_VALUE;
+
+    /**
+     * One channel call on {@code length} bytes at {@code index}: a read from {@code in}, or when it
+     * is null a write to {@code out}. Returns {@link #MOVED} when the channel refused this
+     * buffer's scope because its cohort was evicted (before it moved any byte): the block has
+     * moved, and the caller calls again.
+     */
+    private int transfer(ReadableByteChannel in, WritableByteChannel out, long index, int length) throws IOException {
+        MemorySegment s = segment;
+        try {
+            ByteBuffer view = channelView(s, index, length);
+            return in != null ? in.read(view) : out.write(view);
+        } catch (IllegalStateException e) {
+            if (movedFrom(s)) {
+                return MOVED;
+            }
+            throw e;
+        }
     }
 
     private ByteBuffer channelView(MemorySegment segment, long index, int length) {
