@@ -1630,11 +1630,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         checkWritable();
         long p = position();
         long n = limit() - p;
-        // The copy overlaps itself when p < n: it must not be repeated, so no eviction may cut it.
-        Cohort held = block != null ? block.holdOffEviction(this, this) : null;
+        // The copy overlaps itself when p < n: then it must not be repeated, so no eviction may cut it.
+        boolean overlapping = p < n;
+        Cohort held = block != null && overlapping ? block.holdOffEviction(this, this) : null;
         try {
             MemorySegment.copy(segment, p, segment, 0, n);
         } catch (IllegalStateException | WrongThreadException e) {
+            if (!overlapping && moved()) {
+                return compact();
+            }
             throw refused(e);
         } finally {
             if (held != null) {

@@ -394,10 +394,12 @@ public final class Cohort {
         }
         if (!closedNow) {
             evicting = false;
+            boolean ready;
             synchronized (this) {
                 closing = false;
+                ready = readyToClose(); // the last open member may have closed meanwhile, and left it to us
             }
-            return 0;
+            return ready ? closeAndFree() : 0;
         }
         synchronized (this) {
             evicted = open > 0;
