@@ -527,15 +527,11 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     }
 
     /**
-     * Points this buffer at {@code home}, the whole block in the scope it moved to, unless it
-     * works on a live scope already (a view of a scope of its own, or moved by another thread).
-     * Called by {@link DirectBlock#rehome} under the block's lock.
+     * Points this buffer, whose scope died, at {@code home}, the whole block in the scope it moved
+     * to. Called by {@code DirectBlock.moveHome} under the block's lock, which checks the scope.
      */
     void moveTo(MemorySegment home) {
         MemorySegment old = segment;
-        if (old.scope().isAlive()) {
-            return;
-        }
         MemorySegment moved = home.asSlice(old.address() - home.address(), old.byteSize());
         segment = old.isReadOnly() ? moved.asReadOnly() : moved;
         ByteBuffer v = view;
