@@ -27,8 +27,6 @@ public abstract class Cleanup extends PhantomReference<Object> {
 
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
-    // The queue's list of registered cleanups: keeps this reference reachable until it ran.
-    Cleanup next;
 
     protected Cleanup(Object watched, ReclaimQueue queue) {
         super(watched, queue.referenceQueue());
@@ -44,7 +42,7 @@ public abstract class Cleanup extends PhantomReference<Object> {
         if (!STATE.compareAndSet(this, 0, 1)) {
             return false;
         }
-        clear(); // the queue's list lets go of it at its next sweep
+        clear(); // its stripe in the queue lets go of it when it compacts
         free(false);
         return true;
     }
@@ -61,7 +59,7 @@ public abstract class Cleanup extends PhantomReference<Object> {
     public final void runOnClose(Object watched) {
         clear();
         Reference.reachabilityFence(watched);
-        STATE.setRelease(this, 1); // for the sweeps, which unlink what ran
+        STATE.setRelease(this, 1); // for the compactions, which drop what ran
         free(false);
     }
 

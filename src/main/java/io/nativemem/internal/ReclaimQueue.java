@@ -3,11 +3,10 @@ package io.nativemem.internal;
 import io.nativemem.internal.jfr.Jfr;
 import io.nativemem.internal.jfr.ReclaimEvent;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -21,8 +20,8 @@ import java.util.List;
  */
 public final class ReclaimQueue {
 
-    /** Sweep a stripe after this many registrations, or twice the registrations it kept at its last sweep. */
-    private static final int MIN_SWEEP_INTERVAL = 1024;
+    /** The slots of a stripe's array when it is created, and the fewest it shrinks back to. */
+    private static final int MIN_SLOTS = 256;
     /**
      * How often the reclaimer looks at the cohort that admits GC-managed blocks: one that admitted
      * nothing since the last look is sealed, and closed if all its members are, so the memory of
@@ -30,9 +29,9 @@ public final class ReclaimQueue {
      */
     private static final long IDLE_CHECK_MILLIS = 100;
     /**
-     * Registration lists: a power of two, four per processor, 8 to 64. Threads are spread over them
-     * by a hash of their id, so two threads registering at once rarely share a list head; with one
-     * head for the process, every registration moved its cache line between the cores.
+     * Registration stripes: a power of two, four per processor, 8 to 64. Threads are spread over
+     * them by a hash of their id, so two threads registering at once rarely share one; with one
+     * list head for the process, every registration moved its cache line between the cores.
      */
     static final int STRIPES = Math.clamp(Integer.highestOneBit(4 * Runtime.getRuntime().availableProcessors() - 1) << 1, 8, 64);
     private static final int STRIPE_SHIFT = Long.SIZE - Integer.numberOfTrailingZeros(STRIPES);
@@ -40,11 +39,12 @@ public final class ReclaimQueue {
     private static final ReclaimQueue GLOBAL = new ReclaimQueue("nativemem-reclaimer");
 
     private final ReferenceQueue<Object> queue = new ReferenceQueue<>();
-    // Lists of every registered cleanup: a registered PhantomReference must stay strongly
-    // reachable until it is enqueued, or the GC would drop it silently. Registering pushes with
-    // one compare-and-set on the list of the calling thread's stripe; a cleanup that ran is not
-    // unlinked at once but by the next sweep, so closing an arena takes no lock (measured: a
-    // synchronized doubly-linked list cost 17 ns per arena, for the insertion and the removal).
+    // Every registered cleanup, in the array of the registering thread's stripe: a registered
+    // PhantomReference must stay strongly reachable until it is enqueued, or the GC would drop it
+    // silently. Arrays and not linked lists: the GC walks a chain of a million references one link
+    // at a time on one worker, and an array in parallel slices (GC-managed 64 B buffers left to the
+    // GC: young pauses of 161 ms on average with a list, 82 ms with arrays; see Stripe). A cleanup
+    // that ran stays until its stripe compacts, so closing an arena takes no lock.
     private final Stripe[] stripes = new Stripe[STRIPES];
     private volatile long harvestedEpoch;
 
@@ -92,26 +92,24 @@ public final class ReclaimQueue {
     }
 
     /**
-     * Unlinks the cleanups that already ran, in every stripe. Runs by itself as registrations
-     * accumulate in a stripe; public for the stress tests, which race it against registrations.
+     * Drops the cleanups that already ran, in every stripe. Runs by itself as a stripe's array
+     * fills up; public for the stress tests, which race it against registrations.
      */
     public void sweep() {
         for (Stripe stripe : stripes) {
-            stripe.sweep();
+            stripe.compact();
         }
     }
 
     /**
-     * The cleanups the lists hold now, stripe by stripe, newest first in each: every registered one
-     * that has not run, and those that ran and no sweep has unlinked yet. Exact only while nothing
-     * registers or sweeps; for tests.
+     * The cleanups the stripes hold now, stripe by stripe, newest first in each: every registered
+     * one that has not run, and those that ran and no compaction has dropped yet. Exact only while
+     * nothing registers or sweeps; for tests.
      */
     public List<Cleanup> registered() {
         List<Cleanup> all = new ArrayList<>();
         for (Stripe stripe : stripes) {
-            for (Cleanup c = stripe.head; c != null; c = c.next) {
-                all.add(c);
-            }
+            stripe.collect(all);
         }
         return all;
     }
@@ -199,82 +197,64 @@ public final class ReclaimQueue {
 
     /** A stripe's fields: they come after the superclass's padding and before the subclass's. */
     private abstract static class StripeFields extends PaddedBefore {
-        static final VarHandle HEAD;
-        static final VarHandle SWEEPING;
-
-        static {
-            try {
-                MethodHandles.Lookup lookup = MethodHandles.lookup();
-                HEAD = lookup.findVarHandle(StripeFields.class, "head", Cleanup.class);
-                SWEEPING = lookup.findVarHandle(StripeFields.class, "sweeping", boolean.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        volatile Cleanup head;
-        @SuppressWarnings("unused") // accessed through SWEEPING
-        volatile boolean sweeping;
-        // Racy on purpose: only decides when to sweep.
-        int registeredSinceSweep;
-        int sweepInterval = MIN_SWEEP_INTERVAL;
+        // Guarded by the stripe: its registered cleanups in slots[0, size), oldest first.
+        Cleanup[] slots = new Cleanup[MIN_SLOTS];
+        int size;
     }
 
-    /** One registration list, padded on both sides onto cache lines of its own. */
+    /**
+     * One registration array, padded on both sides onto cache lines of its own (its lock word too).
+     * A cleanup that ran is dropped when its stripe fills up and compacts, or at once when it is the
+     * newest of its stripe as the next one registers: an arena closed before the next one registers
+     * (the common case, try-with-resources) leaves straight away. The array doubles when a
+     * compaction keeps more than half of it and halves when it keeps less than an eighth, so each
+     * registration pays for a constant share of the compactions.
+     */
     private static final class Stripe extends StripeFields {
         long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
-        /**
-         * Pushes {@code cleanup}, dropping the cleanups at the head that already ran: an arena
-         * closed before the next one registers (the common case, try-with-resources) leaves the
-         * list at once, so a sweep seldom has more than a few to walk (measured: the sweeps took
-         * 4.4 % of a 64-byte confined arena's time when every closed arena waited for one).
-         * Safe beside a sweep: only a prefix of cleanups that ran is dropped, and the compare-and-set
-         * fails if the head moved; a cleanup that ran never runs again.
-         */
-        void add(Cleanup cleanup) {
-            Cleanup first;
-            Cleanup live;
-            do {
-                first = head;
-                live = first;
-                while (live != null && live.isDone()) {
-                    live = live.next;
+        synchronized void add(Cleanup cleanup) {
+            Cleanup[] s = slots;
+            int n = size;
+            while (n > 0 && s[n - 1].isDone()) {
+                s[--n] = null;
+            }
+            if (n == 0 && s.length > MIN_SLOTS) {
+                s = slots = new Cleanup[MIN_SLOTS]; // everything ran: let a burst's array go
+            }
+            if (n == s.length) {
+                size = n;
+                compact();
+                s = slots;
+                n = size;
+            }
+            s[n] = cleanup;
+            size = n + 1;
+        }
+
+        /** Drops the cleanups that ran, then resizes the array to what it keeps. */
+        synchronized void compact() {
+            Cleanup[] s = slots;
+            int n = size;
+            int kept = 0;
+            for (int i = 0; i < n; i++) {
+                Cleanup c = s[i];
+                if (!c.isDone()) {
+                    s[kept++] = c;
                 }
-                cleanup.next = live;
-            } while (!HEAD.compareAndSet(this, first, cleanup));
-            if (++registeredSinceSweep >= sweepInterval) {
-                sweep();
+            }
+            Arrays.fill(s, kept, n, null);
+            size = kept;
+            if (kept > s.length / 2) {
+                slots = Arrays.copyOf(s, s.length * 2);
+            } else if (kept < s.length / 8 && s.length > MIN_SLOTS) {
+                slots = Arrays.copyOf(s, s.length / 2);
             }
         }
 
-        /**
-         * Unlinks the cleanups of this stripe that already ran. Registrations only ever replace the
-         * head, so one sweeper at a time may relink everything behind the head it started from with
-         * plain writes.
-         */
-        void sweep() {
-            if (!SWEEPING.compareAndSet(this, false, true)) {
-                return;
-            }
-            try {
-                registeredSinceSweep = 0;
-                int kept = 0;
-                Cleanup previous = head;
-                if (previous == null) {
-                    return;
-                }
-                for (Cleanup current = previous.next; current != null; current = current.next) {
-                    if (current.isDone()) {
-                        previous.next = current.next;
-                    } else {
-                        previous = current;
-                        kept++;
-                    }
-                }
-                sweepInterval = Math.max(MIN_SWEEP_INTERVAL, 2 * kept);
-            } finally {
-                SWEEPING.setVolatile(this, false);
+        synchronized void collect(List<Cleanup> all) {
+            for (int i = size - 1; i >= 0; i--) {
+                all.add(slots[i]);
             }
         }
     }

@@ -16,20 +16,21 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * The reclaim queue's list holds four cleanups, newest first: live, ran, live, ran. One thread
- * registers a fifth (what every new arena and GC-managed buffer does) while another sweeps (what
- * a registration does every so often). The new cleanup and both older live ones must stay linked:
- * one that falls off the list is dropped by the GC without running, and its memory leaks. The
- * sweep starts behind a live head either way, so it unlinks both that ran.
+ * The reclaim queue holds four cleanups, oldest first: ran, live, ran, live. One thread registers
+ * a fifth (what every new arena and GC-managed buffer does) while another sweeps (what a
+ * registration does when its stripe's array is full). The new cleanup and both older live ones
+ * must stay registered: one that falls out of the arrays is dropped by the GC without running,
+ * and its memory leaks. The newest is live either way, so the registration drops nothing and the
+ * sweep drops both that ran, whatever the stripes.
  */
 @JCStressTest
-@Description("A registration races a sweep of the reclaim list")
-@Outcome(id = "true, 3, 0", expect = ACCEPTABLE, desc = "the new cleanup and every live one kept, both that ran unlinked")
+@Description("A registration races a sweep of the reclaim queue")
+@Outcome(id = "true, 3, 0", expect = ACCEPTABLE, desc = "the new cleanup and every live one kept, both that ran dropped")
 @Outcome(expect = FORBIDDEN, desc = "a live cleanup lost, or one that ran kept")
 @State
 public class ReclaimListRacesSweep {
 
-    /** Frees nothing: only its place on the list matters here. */
+    /** Frees nothing: only its place in the queue matters here. */
     static final class Marker extends Cleanup {
         Marker(Object watched, ReclaimQueue queue) {
             super(watched, queue);

@@ -16,23 +16,21 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * The reclaim queue's list holds four cleanups, newest first: ran, live, ran, live (an arena was
- * closed just before the next one registers, as try-with-resources does). One thread registers a
- * fifth, which drops the head that ran; another sweeps, starting from that same head. The new
- * cleanup and both live ones must stay linked (one that falls off is dropped by the GC without
- * running, and its memory leaks), and both that ran end up unlinked whichever goes first, when the
- * registering thread's stripe is the one the four went to; on another stripe, the sweep keeps
- * the head it started from.
+ * The reclaim queue holds four cleanups, oldest first: live, ran, live, ran (an arena was closed
+ * just before the next one registers, as try-with-resources does). One thread registers a fifth,
+ * which drops the newest when it is in its own stripe and ran; another sweeps, which drops every
+ * cleanup that ran. The new cleanup and both live ones must stay registered (one that falls out is
+ * dropped by the GC without running, and its memory leaks), and both that ran end up dropped
+ * whichever goes first and whatever the stripes.
  */
 @JCStressTest
-@Description("A registration dropping the cleanups that ran at the head races a sweep")
-@Outcome(id = "true, 2, 0", expect = ACCEPTABLE, desc = "the new cleanup and every live one kept, both that ran unlinked")
-@Outcome(id = "true, 2, 1", expect = ACCEPTABLE, desc = "registered on another stripe: the sweep keeps the head it started from")
+@Description("A registration dropping the newest cleanup, which ran, races a sweep")
+@Outcome(id = "true, 2, 0", expect = ACCEPTABLE, desc = "the new cleanup and every live one kept, both that ran dropped")
 @Outcome(expect = FORBIDDEN, desc = "a live cleanup lost, or one that ran kept")
 @State
 public class RegistrationDropsRanHeadRacesSweep {
 
-    /** Frees nothing: only its place on the list matters here. */
+    /** Frees nothing: only its place in the queue matters here. */
     static final class Marker extends Cleanup {
         Marker(Object watched, ReclaimQueue queue) {
             super(watched, queue);
@@ -54,7 +52,7 @@ public class RegistrationDropsRanHeadRacesSweep {
         new Marker(watched, queue).runExplicitly();
         new Marker(watched, queue);
         ran = new Marker(watched, queue);
-        ran.runExplicitly(); // the head: closed after it registered, before anything else did
+        ran.runExplicitly(); // the newest: closed after it registered, before anything else did
     }
 
     @Actor
