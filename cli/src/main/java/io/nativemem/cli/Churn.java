@@ -28,14 +28,27 @@ final class Churn {
     }
 
     /** The last figures a worker reported. */
-    private record Figures(double seconds, long allocations, long ooms, long reserved, long gcs, long requested) {
+    /** A worker's line: "progress" or "done", seconds, allocations, OOMs, reserved, GCs, GC ms, and when done GCs requested. */
+    private record Figures(double seconds, long allocations, long ooms, long reserved, long gcs, long gcMillis,
+                           long requested) {
         static Figures parse(String[] f) {
             return new Figures(Double.parseDouble(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]),
-                    Long.parseLong(f[4]), Long.parseLong(f[5]), f.length > 6 ? Long.parseLong(f[6]) : 0);
+                    Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]),
+                    f.length > 7 ? Long.parseLong(f[7]) : 0);
         }
 
         double rate() {
             return seconds == 0 ? 0 : allocations / seconds;
+        }
+
+        /** Allocations per GC: under a limit, what each GC frees decides them. */
+        String perGc() {
+            return gcs == 0 ? "-" : String.format(Locale.ROOT, "%.0f", (double) allocations / gcs);
+        }
+
+        /** The collectors' time per GC: with allocations per GC, what sets the rate. */
+        String millisPerGc() {
+            return gcs == 0 ? "-" : String.format(Locale.ROOT, "%.1f", (double) gcMillis / gcs);
         }
     }
 
@@ -71,14 +84,15 @@ final class Churn {
         for (String name : impls) {
             results.add(runWorker(name, limit, threads, seconds, size, terminal, out));
         }
-        Table table = new Table("implementation", "allocations", "per second", "OOMs", "GCs", "GCs requested", "vs allocateDirect");
+        Table table = new Table("implementation", "allocations", "per second", "OOMs", "GCs", "per GC", "ms per GC",
+                "GCs requested", "vs allocateDirect");
         Figures jdk = impls.contains("jdk") ? results.get(impls.indexOf("jdk")) : null;
         for (int i = 0; i < impls.size(); i++) {
             Figures f = results.get(i);
             boolean ours = impls.get(i).equals("nativemem");
             table.row(ours ? "nativemem NativeBuffer.allocateDirect" : "JDK ByteBuffer.allocateDirect",
-                    f.allocations(), String.format(Locale.ROOT, "%.0f", f.rate()), f.ooms(), f.gcs(),
-                    ours ? Long.toString(f.requested()) : "-",
+                    f.allocations(), String.format(Locale.ROOT, "%.0f", f.rate()), f.ooms(), f.gcs(), f.perGc(),
+                    f.millisPerGc(), ours ? Long.toString(f.requested()) : "-",
                     jdk == null || jdk.rate() == 0 ? "-" : String.format(Locale.ROOT, "%.2fx", f.rate() / jdk.rate()));
         }
         out.println();
@@ -95,7 +109,7 @@ final class Churn {
         command.addAll(List.of(ChurnWorker.COMMAND,
                 "--impl", impl, "--threads", Integer.toString(threads), "--seconds", trim(seconds), "--size", size));
         String label = impl.equals("jdk") ? "JDK allocateDirect" : "nativemem";
-        Figures last = new Figures(0, 0, 0, 0, 0, 0);
+        Figures last = new Figures(0, 0, 0, 0, 0, 0, 0);
         try {
             Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try (BufferedReader lines = new BufferedReader(

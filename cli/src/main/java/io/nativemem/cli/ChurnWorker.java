@@ -67,7 +67,7 @@ final class ChurnWorker {
         while (System.nanoTime() < deadline) {
             sleep(250);
             out.println("progress " + elapsed(start) + " " + allocations.sum() + " " + ooms.sum() + " "
-                    + reserved(jdk) + " " + gcCount());
+                    + reserved(jdk) + " " + gcCount() + " " + gcMillis());
             out.flush();
         }
         for (Thread worker : workers) {
@@ -80,7 +80,7 @@ final class ChurnWorker {
         }
         long requested = jdk ? 0 : NativeMemory.stats().gcRequests();
         out.println("done " + elapsed(start) + " " + allocations.sum() + " " + ooms.sum() + " " + reserved(jdk) + " "
-                + gcCount() + " " + requested);
+                + gcCount() + " " + gcMillis() + " " + requested);
         if (!jdk) {
             LiveBlocks.awaitAtMost(0, Duration.ofSeconds(10));
             out.println("final " + NativeMemory.stats());
@@ -110,6 +110,15 @@ final class ChurnWorker {
             n += Math.max(0, gc.getCollectionCount());
         }
         return n;
+    }
+
+    /** The time the collectors report spent collecting, in milliseconds (for a full GC: its pause). */
+    private static long gcMillis() {
+        long ms = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            ms += Math.max(0, gc.getCollectionTime());
+        }
+        return ms;
     }
 
     private static void sleep(long millis) {
