@@ -3,6 +3,8 @@ package io.nativemem.internal;
 import io.nativemem.internal.jfr.Jfr;
 import io.nativemem.internal.jfr.ReclaimEvent;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.util.ArrayList;
@@ -102,6 +104,25 @@ public final class ReclaimQueue {
     }
 
     /**
+     * Shrinks the arrays of the stripes where nothing registered since the last call (see
+     * {@link Stripe#trimIfIdle}): called by the reclaimer a few times a second.
+     */
+    void trimIdleStripes() {
+        for (Stripe stripe : stripes) {
+            stripe.trimIfIdle();
+        }
+    }
+
+    /** The slots of all the stripes' arrays: for tests. */
+    int capacity() {
+        int slots = 0;
+        for (Stripe stripe : stripes) {
+            slots += stripe.capacity();
+        }
+        return slots;
+    }
+
+    /**
      * The cleanups the stripes hold now, stripe by stripe, newest first in each: every registered
      * one that has not run, and those that ran and no compaction has dropped yet. Exact only while
      * nothing registers or sweeps; for tests.
@@ -197,9 +218,28 @@ public final class ReclaimQueue {
 
     /** A stripe's fields: they come after the superclass's padding and before the subclass's. */
     private abstract static class StripeFields extends PaddedBefore {
-        // Guarded by the stripe: its registered cleanups in slots[0, size), oldest first.
+        static final VarHandle LOCK;
+
+        static {
+            try {
+                LOCK = MethodHandles.lookup().findVarHandle(StripeFields.class, "lock", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        /**
+         * 1 while a thread works on the fields below: taken with one compare-and-set and let go
+         * with a release store, where a monitor takes two compare-and-sets.
+         */
+        @SuppressWarnings("unused") // through LOCK
+        volatile int lock;
+        // Guarded by lock: the registered cleanups in slots[0, size), oldest first.
         Cleanup[] slots = new Cleanup[MIN_SLOTS];
         int size;
+        /** Registrations so far, wrapping: for {@link Stripe#trimIfIdle}. */
+        int registrations;
+        int registrationsAtLastLook;
     }
 
     /**
@@ -207,33 +247,65 @@ public final class ReclaimQueue {
      * A cleanup that ran is dropped when its stripe fills up and compacts, or at once when it is the
      * newest of its stripe as the next one registers: an arena closed before the next one registers
      * (the common case, try-with-resources) leaves straight away. The array doubles when a
-     * compaction keeps more than half of it and halves when it keeps less than an eighth, so each
-     * registration pays for a constant share of the compactions.
+     * compaction keeps more than half of it, so each registration pays for a constant share of the
+     * compactions, and shrinks only once its stripe is idle ({@link #trimIfIdle}): shrinking as
+     * soon as a compaction kept little made the array of GC-managed blocks, whose live count swings
+     * with each cohort, shrink and grow again all the time (8 bytes of heap per buffer).
      */
     private static final class Stripe extends StripeFields {
         long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
-        synchronized void add(Cleanup cleanup) {
+        private void lock() {
+            for (int spins = 0; !LOCK.compareAndSet(this, 0, 1); spins++) {
+                if (spins < 64) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield(); // a compaction of a large array may take a while
+                }
+            }
+        }
+
+        private void unlock() {
+            LOCK.setRelease(this, 0);
+        }
+
+        void add(Cleanup cleanup) {
+            lock();
+            try {
+                addLocked(cleanup);
+            } finally {
+                unlock();
+            }
+        }
+
+        private void addLocked(Cleanup cleanup) {
             Cleanup[] s = slots;
             int n = size;
             while (n > 0 && s[n - 1].isDone()) {
                 s[--n] = null;
             }
-            if (n == 0 && s.length > MIN_SLOTS) {
-                s = slots = new Cleanup[MIN_SLOTS]; // everything ran: let a burst's array go
-            }
             if (n == s.length) {
                 size = n;
-                compact();
+                compactLocked();
                 s = slots;
                 n = size;
             }
             s[n] = cleanup;
             size = n + 1;
+            registrations++;
         }
 
-        /** Drops the cleanups that ran, then resizes the array to what it keeps. */
-        synchronized void compact() {
+        void compact() {
+            lock();
+            try {
+                compactLocked();
+            } finally {
+                unlock();
+            }
+        }
+
+        /** Drops the cleanups that ran; doubles the array if it is still more than half full. */
+        private void compactLocked() {
             Cleanup[] s = slots;
             int n = size;
             int kept = 0;
@@ -247,14 +319,55 @@ public final class ReclaimQueue {
             size = kept;
             if (kept > s.length / 2) {
                 slots = Arrays.copyOf(s, s.length * 2);
-            } else if (kept < s.length / 8 && s.length > MIN_SLOTS) {
-                slots = Arrays.copyOf(s, s.length / 2);
             }
         }
 
-        synchronized void collect(List<Cleanup> all) {
-            for (int i = size - 1; i >= 0; i--) {
-                all.add(slots[i]);
+        /**
+         * When nothing registered here since the last look, compacts and shrinks the array to two
+         * to four times what it keeps (at least 256 slots): a burst's array goes once the burst
+         * is over.
+         */
+        void trimIfIdle() {
+            lock();
+            try {
+                trimIfIdleLocked();
+            } finally {
+                unlock();
+            }
+        }
+
+        private void trimIfIdleLocked() {
+            if (registrations != registrationsAtLastLook) {
+                registrationsAtLastLook = registrations;
+                return;
+            }
+            if (slots.length == MIN_SLOTS) {
+                return;
+            }
+            compactLocked();
+            int fit = Math.max(MIN_SLOTS, Integer.highestOneBit(Math.max(1, size)) << 2);
+            if (fit < slots.length) {
+                slots = Arrays.copyOf(slots, fit);
+            }
+        }
+
+        int capacity() {
+            lock();
+            try {
+                return slots.length;
+            } finally {
+                unlock();
+            }
+        }
+
+        void collect(List<Cleanup> all) {
+            lock();
+            try {
+                for (int i = size - 1; i >= 0; i--) {
+                    all.add(slots[i]);
+                }
+            } finally {
+                unlock();
             }
         }
     }
@@ -278,6 +391,7 @@ public final class ReclaimQueue {
                 } catch (RuntimeException | Error e) {
                     System.getLogger("io.nativemem").log(System.Logger.Level.ERROR, "Closing an idle cohort failed", e);
                 }
+                trimIdleStripes();
             }
         }
     }

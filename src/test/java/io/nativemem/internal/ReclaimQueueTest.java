@@ -193,6 +193,31 @@ class ReclaimQueueTest {
     }
 
     @Test
+    void anIdleStripeLetsTheArrayOfABurstGoAndKeepsWhatIsLive() {
+        ReclaimQueue queue = ReclaimQueue.unserved();
+        Tally tally = new Tally();
+        Object watched = new Object();
+        int empty = queue.capacity();
+        List<Counted> burst = new ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            burst.add(new Counted(watched, queue, i, tally));
+        }
+        int grown = queue.capacity();
+        assertTrue(grown >= empty + 100_000, "grew to hold the burst: " + grown);
+        List<Counted> live = burst.subList(50_000, 50_100);
+        burst.subList(0, 50_000).forEach(Cleanup::runExplicitly);
+        burst.subList(50_100, 100_000).forEach(Cleanup::runExplicitly);
+        queue.trimIdleStripes(); // the first look only notes that registrations happened
+        assertEquals(grown, queue.capacity(), "not idle before a look found no registration");
+        queue.trimIdleStripes();
+        assertTrue(queue.capacity() < empty + 1000, "shrank once idle: " + queue.capacity());
+        assertEquals(live.size(), queue.registered().size());
+        assertTrue(queue.registered().containsAll(live), "a live cleanup was dropped");
+        new Counted(watched, queue, 999_999, tally); // registrations go on after the shrink
+        assertEquals(live.size() + 1, queue.registered().size());
+    }
+
+    @Test
     void threadsRegisteringAtOnceLoseNoCleanupWhateverTheirStripes() throws Exception {
         ReclaimQueue queue = ReclaimQueue.unserved();
         Tally tally = new Tally();
