@@ -66,7 +66,12 @@ class CliTest {
         assertContains(result, "1.0 MiB per buffer");
         String ours = result.output().lines().filter(l -> l.contains("nativemem NativeBuffer.allocateDirect"))
                 .findFirst().orElseThrow();
-        assertEquals("0", ours.strip().split("\\s{2,}")[3], "no OOM for nativemem: " + result);
+        String[] cells = ours.strip().split("\\s{2,}");
+        assertEquals("0", cells[3], "no OOM for nativemem: " + result);
+        // 1 MiB buffers under 64 MiB: the limit is reached many times, so GCs ran and took time.
+        assertTrue(Long.parseLong(cells[4]) > 0, "GCs: " + result);
+        assertTrue(Double.parseDouble(cells[5]) > 0, "allocations per GC: " + result);
+        assertTrue(Double.parseDouble(cells[6]) > 0, "ms per GC: " + result);
         assertFalse(result.output().contains("\r"), "no carriage returns in a pipe");
     }
 
