@@ -95,9 +95,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     private ByteBuffer view;
     private final BlockOwner owner;
-    /** The GC-managed block of this buffer, or null: checked by every method that is not an element access. */
-    private final DirectBlock block;
-    private final long alignment;
+    /** log2 of the alignment of {@link #address()}, which is a power of two: a byte where a long took 8. */
+    private final byte alignmentShift;
     private final long capacity;
     private final boolean readOnly;
     /** The position when there is no view. */
@@ -115,20 +114,22 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     NativeBuffer(MemorySegment segment, BlockOwner owner, long alignment, boolean viewed) {
         this.segment = segment;
         this.owner = owner;
-        this.block = owner instanceof DirectBlock b ? b : null;
-        this.alignment = alignment;
+        if (Long.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("alignment " + alignment + ": not a power of two (a runtime bug)");
+        }
+        this.alignmentShift = (byte) Long.numberOfTrailingZeros(alignment);
         this.capacity = segment.byteSize();
         this.readOnly = segment.isReadOnly();
         this.limit = capacity;
         this.view = viewed ? segment.asByteBuffer().order(ByteOrder.BIG_ENDIAN) : null;
-        if (block != null) {
+        if (owner instanceof DirectBlock block) {
             block.guards(view);
         }
     }
 
     /** A buffer over the same memory that works as a buffer past 2 GiB does: for tests. */
     NativeBuffer withoutView() {
-        return copyCursorTo(new NativeBuffer(owner.exposedSegment(segment), owner, alignment, false));
+        return copyCursorTo(new NativeBuffer(owner.exposedSegment(segment), owner, alignment(), false));
     }
 
     /**
@@ -219,7 +220,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     /** {@return whether the memory is still allocated: {@code false} once it was freed} */
     public boolean isAlive() {
         // A GC-managed block's scope may die while it is open (its cohort evicted): its flag is what counts.
-        return block != null ? !block.isClosed() : segment.scope().isAlive();
+        return owner instanceof DirectBlock block ? !block.isClosed() : segment.scope().isAlive();
     }
 
     /** {@return the native address of this buffer's first byte (index 0, not the position)} */
@@ -232,7 +233,15 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * at an offset; a power of two}
      */
     public long alignment() {
-        return alignment;
+        return 1L << alignmentShift;
+    }
+
+    /**
+     * The GC-managed block of this buffer, or null: checked by every method that is not an
+     * element access. Not a field of its own: the owner is that block when there is one.
+     */
+    private DirectBlock block() {
+        return owner instanceof DirectBlock b ? b : null;
     }
 
     /** {@return whether writes are refused: for {@link #asReadOnlyBuffer()} and read-only mappings} */
@@ -396,7 +405,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     private void setLimit(long newLimit) {
         if (view != null) {
             // A closed block's guarded view stays empty, whatever the cursor is asked to do.
-            view.limit(block != null && block.closed ? 0 : (int) newLimit);
+            view.limit(owner instanceof DirectBlock block && block.closed ? 0 : (int) newLimit);
         } else {
             limit = newLimit;
             position = Math.min(position, newLimit);
@@ -471,7 +480,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** Refuses an access to a GC-managed block that was closed (its scope may live on for a while). */
     private void checkOpen() {
-        DirectBlock b = block;
+        DirectBlock b = block();
         if (b != null && b.closed) { // plain read: C2 may hoist it, as it does a scope check
             throw refused(Errors.alreadyClosed());
         }
@@ -483,7 +492,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * setting it, so having seen the empty view, this read sees the flag.
      */
     private RuntimeException closedOr(RuntimeException e) {
-        DirectBlock b = block;
+        DirectBlock b = block();
         return b != null && b.isClosed() ? refused(Errors.alreadyClosed()) : e;
     }
 
@@ -501,7 +510,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * from anything but this buffer's own scope call it.
      */
     private boolean moved() {
-        DirectBlock b = block;
+        DirectBlock b = block();
         return b != null && b.rehome(this);
     }
 
@@ -512,7 +521,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @param segment this buffer's segment as the access used it
      */
     private boolean movedFrom(MemorySegment segment) {
-        DirectBlock b = block;
+        DirectBlock b = block();
         return b != null && !segment.scope().isAlive() && b.rehome(this);
     }
 
@@ -539,7 +548,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             ByteBuffer fresh = segment.asByteBuffer().order(v.order());
             fresh.limit(v.limit()).position(v.position());
             view = fresh;
-            block.guardsInstead(v, fresh);
+            ((DirectBlock) owner).guardsInstead(v, fresh); // only a GC-managed block moves
         }
     }
 
@@ -1514,7 +1523,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             throw new BufferOverflowException();
         }
         long sp = src.position();
-        boolean overlapping = block != null && block == src.block
+        DirectBlock block = block();
+        boolean overlapping = block != null && block == src.owner
                 && overlap(src.segment.address() + sp, segment.address() + p, n);
         Cohort held = overlapping ? block.holdOffEviction(this, src) : null; // may move both buffers
         MemorySegment s = segment;
@@ -1554,6 +1564,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         }
         MemorySegment from = MemorySegment.ofBuffer(src);
         // src may be a view of this very block that overlaps the bytes written: such a copy is not repeated.
+        DirectBlock block = block();
         boolean mayOverlap = block != null && src.isDirect() && overlap(from.address(), segment.address() + p, n);
         Cohort held = mayOverlap ? block.holdOffEviction(this, this) : null; // may move this buffer
         MemorySegment s = segment;
@@ -1628,7 +1639,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         long n = limit() - p;
         // The copy overlaps itself when p < n: then it must not be repeated, so no eviction may cut it.
         boolean overlapping = p < n;
-        Cohort held = block != null && overlapping ? block.holdOffEviction(this, this) : null;
+        Cohort held = overlapping && owner instanceof DirectBlock block ? block.holdOffEviction(this, this) : null;
         try {
             MemorySegment.copy(segment, p, segment, 0, n);
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1859,7 +1870,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             throw Errors.outOfBounds("Slice", index, length, limit);
         }
         NativeBuffer slice = new NativeBuffer(owner.exposedSegment(segment.asSlice(index, length)), owner,
-                index == 0 ? alignment : Math.min(alignment, Long.lowestOneBit(index)));
+                index == 0 ? alignment() : Math.min(alignment(), Long.lowestOneBit(index)));
         return slice.order(order());
     }
 
@@ -1869,7 +1880,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return the view
      */
     public NativeBuffer duplicate() {
-        return copyCursorTo(new NativeBuffer(owner.exposedSegment(segment), owner, alignment));
+        return copyCursorTo(new NativeBuffer(owner.exposedSegment(segment), owner, alignment()));
     }
 
     /**
@@ -1879,7 +1890,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return the view
      */
     public NativeBuffer asReadOnlyBuffer() {
-        return copyCursorTo(new NativeBuffer(owner.exposedSegment(segment.asReadOnly()), owner, alignment));
+        return copyCursorTo(new NativeBuffer(owner.exposedSegment(segment.asReadOnly()), owner, alignment()));
     }
 
     NativeBuffer copyCursorTo(NativeBuffer copy) {
