@@ -245,7 +245,7 @@ public final class Cohort {
      * mates do. {@code owner} must not reference the returned member.
      */
     public Member watch(Object owner, long address, long size) {
-        return new Member(owner, this, address, size);
+        return solo ? new SoloMember(owner, ledger, address, size) : new SharedMember(owner, this, address, size);
     }
 
     /** Undoes {@link #admit} for a block that never reached its user; the caller then discards it. */
@@ -533,25 +533,20 @@ public final class Cohort {
     /**
      * One block of a cohort, watched by the GC through its owner: frees it exactly once, when the
      * cohort frees its closed members, when it is closed after an eviction, or when the GC found
-     * the owner unreachable, whichever comes first.
+     * the owner unreachable, whichever comes first. A member of a shared cohort holds the cohort,
+     * to tell it when the GC frees an open member; a member of a cohort of one block holds only
+     * the ledger, since that cohort's scope keeps the owner reachable ({@link #keepReachable}) and
+     * a reference to it from here would keep the owner reachable forever. Two classes, each with
+     * one reference, where one class with both took 8 bytes more per GC-managed buffer.
      */
-    public static final class Member extends Cleanup {
-        private final Ledger ledger;
-        /**
-         * The shared cohort to tell when the GC frees an open member, or null for a cohort of one
-         * block, whose scope keeps the owner reachable ({@link #keepReachable}): a reference to it
-         * from here would keep the owner reachable forever.
-         */
-        private final Cohort cohort;
+    public abstract static sealed class Member extends Cleanup permits SharedMember, SoloMember {
         private final long address;
         private final long size;
         /** Counted closed in its cohort (written under the cohort's lock). */
         volatile boolean closed;
 
-        private Member(Object owner, Cohort cohort, long address, long size) {
-            super(owner, cohort.ledger.reclaimQueue());
-            this.ledger = cohort.ledger;
-            this.cohort = cohort.solo ? null : cohort;
+        private Member(Object owner, Ledger ledger, long address, long size) {
+            super(owner, ledger.reclaimQueue());
             this.address = address;
             this.size = size;
         }
@@ -566,17 +561,61 @@ public final class Cohort {
             return size;
         }
 
+        abstract Ledger ledger();
+
+        /** The shared cohort to tell when the GC frees this member open, or null. */
+        abstract Cohort sharedCohort();
+
         @Override
         protected long free(boolean byGc) {
             // A member closed by its user and found unreachable before its cohort's handshake
             // counts as freed explicitly.
             boolean leftToGc = byGc && !closed;
-            NativeBlocks.free(ledger, address, size, leftToGc);
+            NativeBlocks.free(ledger(), address, size, leftToGc);
+            Cohort cohort = sharedCohort();
             if (leftToGc && cohort != null) {
                 cohort.memberUnreachable(this);
             }
             Faults.check(Faults.Point.AFTER_FREE);
             return size;
+        }
+    }
+
+    private static final class SharedMember extends Member {
+        private final Cohort cohort;
+
+        SharedMember(Object owner, Cohort cohort, long address, long size) {
+            super(owner, cohort.ledger, address, size);
+            this.cohort = cohort;
+        }
+
+        @Override
+        Ledger ledger() {
+            return cohort.ledger;
+        }
+
+        @Override
+        Cohort sharedCohort() {
+            return cohort;
+        }
+    }
+
+    private static final class SoloMember extends Member {
+        private final Ledger ledger;
+
+        SoloMember(Object owner, Ledger ledger, long address, long size) {
+            super(owner, ledger, address, size);
+            this.ledger = ledger;
+        }
+
+        @Override
+        Ledger ledger() {
+            return ledger;
+        }
+
+        @Override
+        Cohort sharedCohort() {
+            return null;
         }
     }
 }
