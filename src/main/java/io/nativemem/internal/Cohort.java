@@ -200,10 +200,7 @@ public final class Cohort {
     /** Seals a shared cohort and lists it for eviction; returns whether it is to be closed now. */
     private static boolean sealLocked(Cohort cohort) {
         if (SEALED.size() >= pruneAt) {
-            SEALED.removeIf(ref -> {
-                Cohort c = ref.get();
-                return c == null || !c.mayEvict();
-            });
+            SEALED.removeIf(ref -> evictable(ref) == null);
             pruneAt = Math.max(16, SEALED.size() * 2);
         }
         // Listed even when it closes now: if that close fails, a later slow path tries again.
@@ -407,7 +404,16 @@ public final class Cohort {
         return freeClosed();
     }
 
-    /** Whether this cohort may still be evicted some day; if not, the list of sealed cohorts drops it. */
+    /**
+     * The cohort that {@code ref} in the list of sealed cohorts names, or null when it is gone or can
+     * never be evicted any more: then the list drops it.
+     */
+    private static Cohort evictable(WeakReference<Cohort> ref) {
+        Cohort c = ref.get();
+        return c != null && c.mayEvict() ? c : null;
+    }
+
+    /** Whether this cohort may still be evicted some day. */
     private synchronized boolean mayEvict() {
         return !solo && !closing && !evicted;
     }
@@ -463,8 +469,8 @@ public final class Cohort {
             }
             if (evict) {
                 for (Iterator<WeakReference<Cohort>> i = SEALED.iterator(); i.hasNext(); ) {
-                    Cohort c = i.next().get();
-                    if (c == null || !c.mayEvict()) {
+                    Cohort c = evictable(i.next());
+                    if (c == null) {
                         i.remove();
                     } else if (c.holdsClosed()) {
                         pinned.add(c);
