@@ -244,6 +244,11 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         return owner instanceof DirectBlock b ? b : null;
     }
 
+    /** {@return what this buffer's memory belongs to} */
+    BlockOwner owner() {
+        return owner;
+    }
+
     /** {@return whether writes are refused: for {@link #asReadOnlyBuffer()} and read-only mappings} */
     public boolean isReadOnly() {
         return readOnly;
@@ -516,13 +521,13 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /**
      * As {@link #moved()}, for an access that also touched memory other than this buffer's
-     * ({@code scope} refused it only if it is dead now).
+     * ({@code segment}'s scope refused it only if it is dead now, or confined to another thread).
      *
      * @param segment this buffer's segment as the access used it
      */
     private boolean movedFrom(MemorySegment segment) {
         DirectBlock b = block();
-        return b != null && !segment.scope().isAlive() && b.rehome(this);
+        return b != null && b.refuses(segment) && b.rehome(this);
     }
 
     /**
@@ -1740,7 +1745,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         try {
             ByteBuffer view = channelView(s, index, length);
             return in != null ? in.read(view) : out.write(view);
-        } catch (IllegalStateException e) {
+        } catch (IllegalStateException | WrongThreadException e) {
             if (movedFrom(s)) {
                 return MOVED;
             }

@@ -33,6 +33,9 @@ class CloseWhileInUseTest {
         "GC-managed buffers of 128 KiB interpreted, -Xint, 20, direct-large",
         "GC-managed buffers of 128 KiB with C1 only, -XX:TieredStopAtLevel=1, 100, direct-large",
         "segment() and asByteBuffer() views of GC-managed buffers interpreted, -Xint, 20, direct-views",
+        "GC-managed buffers closed by a thread that did not allocate them, , 100, direct-foreign",
+        "GC-managed buffers closed by a thread that did not allocate them interpreted, -Xint, 20, direct-foreign",
+        "GC-managed buffers closed by a thread that did not allocate them with C1 only, -XX:TieredStopAtLevel=1, 100, direct-foreign",
     })
     void closeWhileReading(String name, String flag, int rounds, String what) {
         List<String> options = flag == null ? List.of() : List.of(flag);

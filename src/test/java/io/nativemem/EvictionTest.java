@@ -1,6 +1,7 @@
 package io.nativemem;
 
 import io.nativemem.internal.Cohort;
+import io.nativemem.internal.Ledger;
 import io.nativemem.testing.LedgerBalanceExtension;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,8 @@ class EvictionTest {
     private static List<NativeBuffer> numbered(int n, int size) {
         List<NativeBuffer> buffers = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            NativeBuffer buffer = NativeBuffer.allocateDirect(size);
+            // In a cohort from the start, as the first access from another thread would move it.
+            NativeBuffer buffer = DirectBlock.allocateShared(Ledger.global(), size, NativeArena.DEFAULT_BUFFER_ALIGNMENT);
             buffer.putLong(0, i).putLong(size - 8, -i).position(8);
             buffers.add(buffer);
         }

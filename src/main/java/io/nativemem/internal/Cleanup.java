@@ -64,6 +64,19 @@ public abstract class Cleanup extends PhantomReference<Object> {
     }
 
     /**
+     * Stops watching without freeing: the memory now belongs to another cleanup, registered by
+     * the caller, which holds {@code watched} (so the GC can never have found it unreachable).
+     * For a GC-managed block that moves from the scope of its allocating thread to a cohort.
+     *
+     * @param watched the object this reference watches, held by the caller
+     */
+    public final void retire(Object watched) {
+        clear();
+        Reference.reachabilityFence(watched);
+        STATE.setRelease(this, 1);
+    }
+
+    /**
      * Called by the reclaim queue once the watched object is unreachable.
      *
      * @return the bytes freed, or -1 if an explicit close got there first

@@ -231,6 +231,11 @@ public final class Cohort {
         MemorySegment.ofAddress(0).reinterpret(0, arena, ignored -> Reference.reachabilityFence(owner));
     }
 
+    /** {@return the scope of this cohort's segments} */
+    public MemorySegment.Scope scope() {
+        return arena.scope();
+    }
+
     /** The block as a segment whose scope is the cohort's. */
     public MemorySegment segment(long address, long size) {
         return MemorySegment.ofAddress(address).reinterpret(size, arena, null);
@@ -243,6 +248,23 @@ public final class Cohort {
      */
     public Member watch(Object owner, long address, long size) {
         return solo ? new SoloMember(owner, ledger, address, size) : new SharedMember(owner, this, address, size);
+    }
+
+    /**
+     * Admits a block that the GC watched alone through {@code alone} (a block in the scope of the
+     * thread that allocated it), now that another thread uses it: the caller then {@link #watch}es
+     * it here and retires {@code alone}.
+     */
+    public static Cohort admit(Member alone) {
+        return admit(alone.ledger(), alone.size());
+    }
+
+    /**
+     * Registers a block that belongs to no cohort (it lives in a confined scope of the thread that
+     * allocated it) with the GC: once {@code owner} is unreachable, the block is freed.
+     */
+    public static Member watchAlone(Object owner, Ledger ledger, long address, long size) {
+        return new SoloMember(owner, ledger, address, size);
     }
 
     /** Undoes {@link #admit} for a block that never reached its user; the caller then discards it. */
@@ -286,7 +308,7 @@ public final class Cohort {
         if (ready) {
             closeAndFree();
         } else if (freeNow) {
-            member.runExplicitly(); // no access through the dead scope is possible: free it now
+            member.release(); // no access through the dead scope is possible: free it now
         }
     }
 
@@ -358,7 +380,7 @@ public final class Cohort {
         }
         int freed = 0;
         for (int i = 0; i < n; i++) {
-            if (members[i].runExplicitly()) {
+            if (members[i].release()) {
                 freed++;
             }
         }
@@ -548,8 +570,16 @@ public final class Cohort {
     public abstract static sealed class Member extends Cleanup permits SharedMember, SoloMember {
         private final long address;
         private final long size;
-        /** Counted closed in its cohort (written under the cohort's lock). */
+        /** Counted closed in its cohort (written under the cohort's lock), or closed outside any cohort. */
         volatile boolean closed;
+        /**
+         * The block may still be accessed through the confined scope of the thread that allocated
+         * it, which only that thread can close: {@link #release()} then leaves the free to
+         * {@link #unpin()} (or to the GC, which frees it once the block is unreachable).
+         */
+        private volatile boolean pinned;
+        /** Whatever else had to happen before the free has happened ({@link #release()}). */
+        private volatile boolean released;
 
         private Member(Object owner, Ledger ledger, long address, long size) {
             super(owner, ledger.reclaimQueue());
@@ -568,6 +598,36 @@ public final class Cohort {
         }
 
         abstract Ledger ledger();
+
+        /** Marks the block as still reachable through a confined scope that other threads cannot close. */
+        public void pin() {
+            pinned = true;
+        }
+
+        /**
+         * Frees the block now, unless it is {@link #pin pinned}: then the free waits for
+         * {@link #unpin()}. Called once the block's shared scopes can no longer be accessed.
+         *
+         * @return whether this call freed it
+         */
+        public boolean release() {
+            released = true;
+            // Each side writes its flag, then reads the other's: one of the two sees both and frees.
+            return !pinned && runExplicitly();
+        }
+
+        /** The confined scope was closed: frees the block if it was {@link #release released} already. */
+        public void unpin() {
+            pinned = false;
+            if (released) {
+                runExplicitly();
+            }
+        }
+
+        /** Counts a block closed outside any cohort (by a thread that cannot close its confined scope). */
+        public void markClosed() {
+            closed = true;
+        }
 
         /** The shared cohort to tell when the GC frees this member open, or null. */
         abstract Cohort sharedCohort();
