@@ -21,10 +21,12 @@ import java.nio.ByteBuffer;
  * <p>A block starts in a JDK confined arena of the thread that allocated it (its
  * {@link Confinement}): as long as only that thread uses it, {@link #closeBuffer()} on that thread
  * closes the arena, which needs no handshake (no other thread can be in an access through a
- * confined segment), and frees the block at once. Measured (JMH, one fork, 64 B / 4 KiB / 64 KiB,
- * allocateDirect + close): 78-97 / 152-174 / 852-1,047 ns, against 122-145 / 336-532 /
- * 2,944-3,674 ns when every block lived in a shared cohort, and 67-78 / 176-201 / 1,704-2,300 ns
- * for {@code ByteBuffer.allocateDirect} + {@code invokeCleaner} in the same runs.
+ * confined segment), and frees the block at once. Measured (JMH, allocateDirect + close, two
+ * alternated forks each, 64 B / 4 KiB / 64 KiB / 1 MiB): 100-104 / 191-213 / 1,131-1,175 /
+ * 19,051-19,466 ns, against 178-193 / 385-657 / 3,313-4,598 / 155,906-173,078 ns when every block
+ * lived in a shared cohort, and 66-86 / 178-216 / 1,942-2,272 / 31,554-32,519 ns for
+ * {@code ByteBuffer.allocateDirect} + {@code invokeCleaner} in the same forks. The price: the
+ * confined arena, 80 bytes of heap per block (344 per buffer instead of 264).
  *
  * <p>The first access from another thread fails on the confined scope ({@link WrongThreadException},
  * caught in the accessor as any refused access is) and moves the block to a {@link Cohort}
@@ -246,6 +248,15 @@ final class DirectBlock implements BlockOwner {
             home.hand(this);
         }
         return true;
+    }
+
+    /**
+     * Whether the block still lives in the confined scope of a thread other than this one: an
+     * access through its first buffer would fail. A plain read: {@link #rehome} decides under the
+     * lock.
+     */
+    boolean confinedElsewhere() {
+        return cohort == null && !home.isCurrent();
     }
 
     /**

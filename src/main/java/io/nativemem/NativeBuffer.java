@@ -136,7 +136,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * Allocates a zeroed GC-managed buffer with {@link NativeArena#DEFAULT_BUFFER_ALIGNMENT}: the
      * {@code ByteBuffer.allocateDirect} equivalent. Any thread may use it; its memory is freed by
      * the runtime's cleaner once it and every view of it are unreachable, or by
-     * {@link #close()}.
+     * {@link #close()}. It starts in a scope of the allocating thread, so that a {@code close()}
+     * on that thread frees it at once without a handshake; the first use from another thread
+     * moves it to a shared scope, which the caller does not see (see {@link #close()}).
      *
      * @param capacity the capacity in bytes, {@code >= 0}; may exceed 2 GiB
      * @return a buffer with position 0, limit {@code capacity}, big-endian
@@ -183,29 +185,42 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      *   <li>No access ever touches freed memory. A thread that races with this call without any
      *       synchronization, in particular a loop already running on another thread (the JIT
      *       checks the closed flag once for the whole loop, as it does a JDK scope), may go on
-     *       accessing a buffer of 64 KiB or less until its cohort's scope is closed (see below):
-     *       it reads and writes memory that is still allocated, and fails then.</li>
+     *       accessing the buffer until the JDK scope it works on is closed (see below): it reads
+     *       and writes memory that is still allocated, and fails then.</li>
      * </ul>
      *
-     * <p>When the memory returns to the limit: a block larger than 64 KiB is freed before this
-     * returns. A smaller one shares a JDK scope with other GC-managed blocks (a cohort: at most
-     * 16384 blocks and 8 MiB or 1/8 of the limit, whichever is smaller), and is freed, with its
-     * bytes returned to the limit, when that scope is closed: when every other block of the
-     * cohort is closed or was found unreachable by the GC, when a reservation needs the room, or,
-     * once allocations stop, within about 0.2 s; or when the GC finds this block unreachable
-     * (each block is watched on its own), whichever comes first. Until then the block still
-     * counts in {@link NativeMemory#stats()}. A reservation that does not fit gets the room of
-     * every closed block before it waits or asks for a GC: its slow path also closes the scope of
-     * each cohort that holds closed blocks beside open ones (one handshake per such cohort), and
-     * frees the closed ones. The open blocks of such a cohort keep their bytes and their cursor,
-     * and move to a scope of their own at their next access (an access that fails on the old
-     * scope is tried again; the caller never sees it), so a buffer kept open never holds the
-     * memory of buffers closed beside it once that memory is needed. Closing such a block later
-     * costs one handshake of its own.
+     * <p>When the memory returns to the limit:
+     * <ul>
+     *   <li>A buffer closed on the thread that allocated it, which no other thread used: before
+     *       this returns. The block lives in a JDK confined scope of that thread, whose close needs
+     *       no handshake (no other thread can be in an access through it).</li>
+     *   <li>The first use from another thread (any method) moves the block to a JDK shared scope,
+     *       which a block of 64 KiB or less shares with other GC-managed blocks (a cohort: at most
+     *       16384 blocks and 8 MiB or 1/8 of the limit, whichever is smaller); a larger one has one
+     *       of its own, closed by this call. A closed block of a cohort is freed when the cohort's
+     *       scope is closed: when every other block of the cohort is closed or was found
+     *       unreachable by the GC, when a reservation needs the room, or, once allocations stop,
+     *       within about 0.2 s.</li>
+     *   <li>The allocating thread may still be in an access through the confined scope, which only
+     *       it can close: a block that another thread moved or closed is also held until that
+     *       thread closes its confined scope, which it does at its next {@code allocateDirect} or
+     *       {@code close()} of a GC-managed buffer, or until it ends.</li>
+     *   <li>Whatever the above: when the GC finds the block unreachable (each block is watched on
+     *       its own).</li>
+     * </ul>
+     * Until then the block still counts in {@link NativeMemory#stats()}. A reservation that does
+     * not fit gets the room of every closed block of a cohort before it waits or asks for a GC:
+     * its slow path also closes the scope of each cohort that holds closed blocks beside open ones
+     * (one handshake per such cohort), and frees the closed ones. The open blocks of such a cohort
+     * keep their bytes and their cursor, and move to a scope of their own at their next access (an
+     * access that fails on the old scope is tried again; the caller never sees it), so a buffer
+     * kept open never holds the memory of buffers closed beside it once that memory is needed.
+     * Closing such a block later costs one handshake of its own. A closed block that still waits
+     * for its allocating thread is freed by the GC the reservation asks for once it is unreachable.
      *
-     * @apiNote closing a JDK shared arena is a handshake with every thread (tens of microseconds);
-     *     a cohort shares one among all its blocks, so that closing a small buffer costs about what
-     *     {@code allocateDirect} and {@code invokeCleaner} cost. A buffer whose {@link #segment()}
+     * @apiNote closing a JDK shared arena is a handshake with every thread (tens of microseconds):
+     *     a buffer used by one thread only never pays it, and a cohort shares one among all its
+     *     blocks. A buffer whose {@link #segment()}
      *     or {@link #asByteBuffer()} was asked for pays one handshake of its own on close. Stopping
      *     a racing loop at once would take either that handshake for every buffer or a check that
      *     the JIT cannot hoist; measured, such a check (an opaque read) made accessor loops 16 to
@@ -449,7 +464,31 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * Writes keep the view: past a {@code long} check, C2 does not vectorise them.
      */
     private long checkIndex(long index, int size) {
+        settleIfElsewhere();
         return Objects.checkIndex(index, limit() - (size - 1));
+    }
+
+    /**
+     * The view, for an element access: first moves the block here if it still lives in the
+     * confined scope of another thread ({@link #settleIfElsewhere()}).
+     */
+    private ByteBuffer view() {
+        settleIfElsewhere();
+        return view;
+    }
+
+    /**
+     * Before an element access: moves the block of this buffer out of the confined scope of
+     * another thread, if it is still there, so that the first access from this thread does not
+     * fail on that scope first. Such a failure costs an exception with a stack trace, 2 us and
+     * more a buffer (a buffer handed from one thread to another and read there: 64 B, 2.4-4.2 us
+     * against 0.43-0.47 us for a DirectByteBuffer). The test reads final fields and one field
+     * that changes once, and {@code Thread.currentThread()}: in a loop, the JIT checks it once.
+     */
+    private void settleIfElsewhere() {
+        if (owner instanceof DirectBlock b && b.confinedElsewhere()) {
+            settle();
+        }
     }
 
     private IndexOutOfBoundsException outOfBounds(long index, int size) {
@@ -541,6 +580,19 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     }
 
     /**
+     * Before an access that is not one element (a copy, a channel call, a comparison): when this
+     * buffer's block still lives in the confined scope of another thread, moves it now, without
+     * waiting for that scope to refuse the access with an exception, whose stack trace costs
+     * microseconds. An element access leaves that to its catch block, where the check costs
+     * nothing until it fails.
+     */
+    private void settle() {
+        if (owner instanceof DirectBlock b && b.confinedElsewhere() && b.refuses(segment)) {
+            b.rehome(this);
+        }
+    }
+
+    /**
      * Points this buffer, whose scope died, at {@code home}, the whole block in the scope it moved
      * to. Called by {@code DirectBlock.moveHome} under the block's lock, which checks the scope.
      */
@@ -560,7 +612,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- byte --------------------------------------------------------------------------------
     /** {@return the byte at the position, which then advances by 1} */
     public byte get() {
-        if (view != null) {
+        if (view() != null) {
             try {
                 return view.get();
             } catch (IllegalStateException | WrongThreadException e) {
@@ -611,7 +663,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer put(byte value) {
-        if (view != null) {
+        if (view() != null) {
             try {
                 view.put(value);
                 return this;
@@ -646,7 +698,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer put(long index, byte value) {
         try {
-            if (view != null) {
+            if (view() != null) {
                 view.put(narrow(index), value);
             } else {
                 checkWritable();
@@ -667,7 +719,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- short -------------------------------------------------------------------------------
     /** {@return the short at the position, which then advances by 2} */
     public short getShort() {
-        if (view != null) {
+        if (view() != null) {
             try {
                 return view.getShort();
             } catch (IllegalStateException | WrongThreadException e) {
@@ -718,7 +770,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putShort(short value) {
-        if (view != null) {
+        if (view() != null) {
             try {
                 view.putShort(value);
                 return this;
@@ -757,7 +809,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer putShort(long index, short value) {
         try {
-            if (view != null) {
+            if (view() != null) {
                 view.putShort(narrow(index), value);
             } else {
                 checkWritable();
@@ -782,7 +834,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- char --------------------------------------------------------------------------------
     /** {@return the char at the position, which then advances by 2} */
     public char getChar() {
-        if (view != null) {
+        if (view() != null) {
             try {
                 return view.getChar();
             } catch (IllegalStateException | WrongThreadException e) {
@@ -833,7 +885,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putChar(char value) {
-        if (view != null) {
+        if (view() != null) {
             try {
                 view.putChar(value);
                 return this;
@@ -872,7 +924,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer putChar(long index, char value) {
         try {
-            if (view != null) {
+            if (view() != null) {
                 view.putChar(narrow(index), value);
             } else {
                 checkWritable();
@@ -897,7 +949,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- int ---------------------------------------------------------------------------------
     /** {@return the int at the position, which then advances by 4} */
     public int getInt() {
-        if (view != null) {
+        if (view() != null) {
             try {
                 return view.getInt();
             } catch (IllegalStateException | WrongThreadException e) {
@@ -948,7 +1000,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putInt(int value) {
-        if (view != null) {
+        if (view() != null) {
             try {
                 view.putInt(value);
                 return this;
@@ -987,7 +1039,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer putInt(long index, int value) {
         try {
-            if (view != null) {
+            if (view() != null) {
                 view.putInt(narrow(index), value);
             } else {
                 checkWritable();
@@ -1012,7 +1064,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- long --------------------------------------------------------------------------------
     /** {@return the long at the position, which then advances by 8} */
     public long getLong() {
-        if (view != null) {
+        if (view() != null) {
             try {
                 return view.getLong();
             } catch (IllegalStateException | WrongThreadException e) {
@@ -1063,7 +1115,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putLong(long value) {
-        if (view != null) {
+        if (view() != null) {
             try {
                 view.putLong(value);
                 return this;
@@ -1102,7 +1154,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer putLong(long index, long value) {
         try {
-            if (view != null) {
+            if (view() != null) {
                 view.putLong(narrow(index), value);
             } else {
                 checkWritable();
@@ -1127,7 +1179,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- float -------------------------------------------------------------------------------
     /** {@return the float at the position, which then advances by 4} */
     public float getFloat() {
-        if (view != null) {
+        if (view() != null) {
             try {
                 return view.getFloat();
             } catch (IllegalStateException | WrongThreadException e) {
@@ -1178,7 +1230,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putFloat(float value) {
-        if (view != null) {
+        if (view() != null) {
             try {
                 view.putFloat(value);
                 return this;
@@ -1217,7 +1269,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer putFloat(long index, float value) {
         try {
-            if (view != null) {
+            if (view() != null) {
                 view.putFloat(narrow(index), value);
             } else {
                 checkWritable();
@@ -1242,7 +1294,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     // ---- double ------------------------------------------------------------------------------
     /** {@return the double at the position, which then advances by 8} */
     public double getDouble() {
-        if (view != null) {
+        if (view() != null) {
             try {
                 return view.getDouble();
             } catch (IllegalStateException | WrongThreadException e) {
@@ -1293,7 +1345,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * @return this buffer
      */
     public NativeBuffer putDouble(double value) {
-        if (view != null) {
+        if (view() != null) {
             try {
                 view.putDouble(value);
                 return this;
@@ -1332,7 +1384,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer putDouble(long index, double value) {
         try {
-            if (view != null) {
+            if (view() != null) {
                 view.putDouble(narrow(index), value);
             } else {
                 checkWritable();
@@ -1428,6 +1480,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer get(ByteBuffer dst) {
         checkOpen();
+        settle();
         if (dst.isReadOnly()) {
             throw new ReadOnlyBufferException();
         }
@@ -1519,6 +1572,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     public NativeBuffer put(NativeBuffer src) {
         checkOpen();
         src.checkOpen();
+        settle();
+        src.settle();
         if (src == this) {
             throw new IllegalArgumentException("The source buffer is this buffer");
         }
@@ -1562,6 +1617,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer put(ByteBuffer src) {
         checkOpen();
+        settle();
         int n = src.remaining();
         long p = nextPutIndex(0);
         if (n > limit() - p) {
@@ -1605,6 +1661,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     private void copyOut(long from, byte[] dst, int offset, int length) {
         checkOpen();
+        settle();
         try {
             MemorySegment.copy(segment, BYTE, from, dst, offset, length);
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1618,6 +1675,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     private void copyIn(byte[] src, int offset, long to, int length) {
         checkOpen();
+        settle();
         try {
             MemorySegment.copy(src, offset, segment, BYTE, to, length);
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1639,6 +1697,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer compact() {
         checkOpen();
+        settle();
         checkWritable();
         long p = position();
         long n = limit() - p;
@@ -1737,10 +1796,11 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     /**
      * One channel call on {@code length} bytes at {@code index}: a read from {@code in}, or when it
      * is null a write to {@code out}. Returns {@link #MOVED} when the channel refused this
-     * buffer's scope because its cohort was evicted (before it moved any byte): the block has
-     * moved, and the caller calls again.
+     * buffer's scope (before it moved any byte) because its cohort was evicted, or because it is
+     * the confined scope of another thread: the block has moved, and the caller calls again.
      */
     private int transfer(ReadableByteChannel in, WritableByteChannel out, long index, int length) throws IOException {
+        settle();
         MemorySegment s = segment;
         try {
             ByteBuffer view = channelView(s, index, length);
@@ -1775,6 +1835,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     public long mismatch(NativeBuffer other) {
         checkOpen();
         other.checkOpen();
+        settle();
+        other.settle();
         MemorySegment s = segment;
         MemorySegment o = other.segment;
         try {
@@ -1814,6 +1876,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     @Override
     public int hashCode() {
         checkOpen();
+        settle();
         int h = 1;
         try {
             for (long i = limit() - 1, p = position(); i >= p; i--) {

@@ -15,6 +15,9 @@ import java.util.List;
  * GC-managed blocks that share one JDK shared arena, so that closing them costs one handshake
  * with every thread for the whole cohort instead of one per block.
  *
+ * <p>A GC-managed block starts in a confined arena of the thread that allocated it, closed with
+ * no handshake at all; it joins a cohort when another thread first uses it ({@code DirectBlock}).
+ *
  * <p>Closing a JDK shared arena is a handshake with every thread (measured here: 30 to 235 us),
  * and it was the whole cost of {@code NativeBuffer.close()}. A closed member is refused at once
  * by its buffers (they check a flag of their own, see {@code DirectBlock}), but its memory stays
