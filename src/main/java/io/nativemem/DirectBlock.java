@@ -228,26 +228,43 @@ final class DirectBlock implements BlockOwner {
      * @return whether the access should be tried again: false when the block was closed
      */
     boolean rehome(NativeBuffer buffer) {
+        return moveToLiveScope(buffer, buffer) != null;
+    }
+
+    /**
+     * Gives the block a live shared scope, out of its thread's confined scope (which is handed
+     * back to that thread) or out of its evicted cohort, and points {@code a} and {@code b}, two
+     * buffers of the block (the same one, or two), at it.
+     *
+     * @return the block's cohort, or null when the block is closed, or lives in the confined
+     *     scope of this thread (there is nothing to move)
+     */
+    private Cohort moveToLiveScope(NativeBuffer a, NativeBuffer b) {
         boolean handOver;
+        Cohort live;
         synchronized (this) {
             if (closed) {
-                return false;
+                return null;
             }
             handOver = cohort == null;
             if (handOver) {
                 if (home.isCurrent()) {
-                    return false; // its own thread, on a scope only it can close, and did not
+                    return null; // its own thread, on a scope only it can close, and did not
                 }
                 share();
             } else {
                 moveOutIfEvicted();
             }
-            moveHome(buffer);
+            moveHome(a);
+            if (b != a) {
+                moveHome(b);
+            }
+            live = cohort;
         }
         if (handOver) {
             home.hand(this);
         }
-        return true;
+        return live;
     }
 
     /**
@@ -323,29 +340,8 @@ final class DirectBlock implements BlockOwner {
      */
     Cohort holdOffEviction(NativeBuffer a, NativeBuffer b) {
         for (;;) {
-            Cohort held;
-            boolean handOver;
-            synchronized (this) {
-                if (closed) {
-                    return null;
-                }
-                handOver = cohort == null;
-                if (handOver) {
-                    if (home.isCurrent()) {
-                        return null; // in its thread's confined scope: nothing can cut the copy
-                    }
-                    share();
-                } else {
-                    moveOutIfEvicted();
-                }
-                moveHome(a);
-                moveHome(b);
-                held = cohort;
-            }
-            if (handOver) {
-                home.hand(this);
-            }
-            if (held.solo()) {
+            Cohort held = moveToLiveScope(a, b);
+            if (held == null || held.solo()) {
                 return null;
             }
             if (held.holdOff()) {

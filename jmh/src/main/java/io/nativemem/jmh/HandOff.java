@@ -39,60 +39,45 @@ public class HandOff {
 
     private final ArrayBlockingQueue<NativeBuffer> nativeQueue = new ArrayBlockingQueue<>(64);
     private final ArrayBlockingQueue<ByteBuffer> jdkQueue = new ArrayBlockingQueue<>(64);
+    private final ArrayBlockingQueue<NativeBuffer> bulkQueue = new ArrayBlockingQueue<>(64);
 
     @Benchmark
     @Group("nativemem")
     public void nativememAllocate(Control control) {
         NativeBuffer buffer = NativeBuffer.allocateDirect(size).putLong(0, size);
-        while (!nativeQueue.offer(buffer)) {
-            if (control.stopMeasurement) {
-                buffer.close();
-                return;
-            }
-            Thread.onSpinWait();
+        if (!offer(nativeQueue, buffer, control)) {
+            buffer.close();
         }
     }
 
     @Benchmark
     @Group("nativemem")
     public long nativememReadAndClose(Control control) {
-        NativeBuffer buffer;
-        while ((buffer = nativeQueue.poll()) == null) {
-            if (control.stopMeasurement) {
-                return 0;
-            }
-            Thread.onSpinWait();
+        NativeBuffer buffer = poll(nativeQueue, control);
+        if (buffer == null) {
+            return 0;
         }
         long v = buffer.getLong(0);
         buffer.close();
         return v;
     }
 
-    private final ArrayBlockingQueue<NativeBuffer> bulkQueue = new ArrayBlockingQueue<>(64);
-
     /** As the nativemem group, the reader copying the first 8 bytes out: a bulk access, as a channel write is. */
     @Benchmark
     @Group("nativememBulk")
     public void nativememBulkAllocate(Control control) {
         NativeBuffer buffer = NativeBuffer.allocateDirect(size).putLong(0, size);
-        while (!bulkQueue.offer(buffer)) {
-            if (control.stopMeasurement) {
-                buffer.close();
-                return;
-            }
-            Thread.onSpinWait();
+        if (!offer(bulkQueue, buffer, control)) {
+            buffer.close();
         }
     }
 
     @Benchmark
     @Group("nativememBulk")
     public byte nativememBulkReadAndClose(Control control) {
-        NativeBuffer buffer;
-        while ((buffer = bulkQueue.poll()) == null) {
-            if (control.stopMeasurement) {
-                return 0;
-            }
-            Thread.onSpinWait();
+        NativeBuffer buffer = poll(bulkQueue, control);
+        if (buffer == null) {
+            return 0;
         }
         byte[] bytes = new byte[8];
         buffer.get(0, bytes);
@@ -104,27 +89,43 @@ public class HandOff {
     @Group("jdk")
     public void jdkAllocate(Control control) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(size).putLong(0, size);
-        while (!jdkQueue.offer(buffer)) {
-            if (control.stopMeasurement) {
-                Jdk.UNSAFE.invokeCleaner(buffer);
-                return;
-            }
-            Thread.onSpinWait();
+        if (!offer(jdkQueue, buffer, control)) {
+            Jdk.UNSAFE.invokeCleaner(buffer);
         }
     }
 
     @Benchmark
     @Group("jdk")
     public long jdkReadAndClose(Control control) {
-        ByteBuffer buffer;
-        while ((buffer = jdkQueue.poll()) == null) {
-            if (control.stopMeasurement) {
-                return 0;
-            }
-            Thread.onSpinWait();
+        ByteBuffer buffer = poll(jdkQueue, control);
+        if (buffer == null) {
+            return 0;
         }
         long v = buffer.getLong(0);
         Jdk.UNSAFE.invokeCleaner(buffer);
         return v;
+    }
+
+    /** Spins until the queue takes {@code item}; false if the iteration ended first. */
+    private static <T> boolean offer(ArrayBlockingQueue<T> queue, T item, Control control) {
+        while (!queue.offer(item)) {
+            if (control.stopMeasurement) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
+    /** Spins until the queue has an item; null if the iteration ended first. */
+    private static <T> T poll(ArrayBlockingQueue<T> queue, Control control) {
+        T item;
+        while ((item = queue.poll()) == null) {
+            if (control.stopMeasurement) {
+                return null;
+            }
+            Thread.onSpinWait();
+        }
+        return item;
     }
 }
