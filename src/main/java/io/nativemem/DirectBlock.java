@@ -205,14 +205,14 @@ final class DirectBlock implements BlockOwner {
         watched.unpin();
     }
 
-    /** As {@link #closeConfined()}, for a block whose thread ended: nothing can access through its scope. */
+    /**
+     * As {@link #closeConfined()}, for a block whose thread ended: nothing can access through its
+     * scope any more, which nothing can close either. The scope stays recorded, so that a buffer
+     * still working on it moves when next used ({@link #moveHome}).
+     */
     void forgetConfined() {
         Cohort.Member watched;
         synchronized (this) {
-            if (confined == null) {
-                return;
-            }
-            confined = null;
             watched = member;
         }
         watched.unpin();
@@ -268,12 +268,14 @@ final class DirectBlock implements BlockOwner {
     }
 
     /**
-     * Whether the block still lives in the confined scope of a thread other than this one: an
-     * access through its first buffer would fail. A plain read: {@link #rehome} decides under the
-     * lock.
+     * Whether {@code segment}, a segment of a buffer of this block, is still in the confined scope
+     * of a thread other than this one: an access through it would fail. Plain reads, cheapest
+     * first for the common cases (a block that moved, its own thread); {@link #rehome} decides
+     * under the lock.
      */
-    boolean confinedElsewhere() {
-        return cohort == null && !home.isCurrent();
+    boolean confinedElsewhere(MemorySegment segment) {
+        Arena scope;
+        return cohort == null && !home.isCurrent() && (scope = confined) != null && segment.scope() == scope.scope();
     }
 
     /**

@@ -478,16 +478,18 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     }
 
     /**
-     * Before an element access: moves the block of this buffer out of the confined scope of
-     * another thread, if it is still there, so that the first access from this thread does not
-     * fail on that scope first. Such a failure costs an exception with a stack trace, 2 us and
-     * more a buffer (a buffer handed from one thread to another and read there: 64 B, 2.4-4.2 us
-     * against 0.43-0.47 us for a DirectByteBuffer). The test reads final fields and one field
-     * that changes once, and {@code Thread.currentThread()}: in a loop, the JIT checks it once.
+     * Before an access (an element, a copy, a channel call, a comparison): moves the block of this
+     * buffer out of the confined scope of another thread, if this buffer still works on it, so
+     * that the first access from this thread does not fail on that scope first. Such a failure
+     * costs an exception with a stack trace, 2 us and more a buffer (a buffer handed from one
+     * thread to another and read there: 64 B, 2.4-4.2 us against 0.43-0.47 us for a
+     * DirectByteBuffer); the catch blocks still handle it, for a move that races. The test reads
+     * final fields, one field that changes once, and {@code Thread.currentThread()}: in a loop,
+     * the JIT checks it once.
      */
     private void settleIfElsewhere() {
-        if (owner instanceof DirectBlock b && b.confinedElsewhere()) {
-            settle();
+        if (owner instanceof DirectBlock b && b.confinedElsewhere(segment)) {
+            b.rehome(this);
         }
     }
 
@@ -577,19 +579,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     private boolean movedBack(int size) {
         view.position(view.position() - size);
         return moved();
-    }
-
-    /**
-     * Before an access that is not one element (a copy, a channel call, a comparison): when this
-     * buffer's block still lives in the confined scope of another thread, moves it now, without
-     * waiting for that scope to refuse the access with an exception, whose stack trace costs
-     * microseconds. An element access leaves that to its catch block, where the check costs
-     * nothing until it fails.
-     */
-    private void settle() {
-        if (owner instanceof DirectBlock b && b.confinedElsewhere() && b.refuses(segment)) {
-            b.rehome(this);
-        }
     }
 
     /**
@@ -1480,7 +1469,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer get(ByteBuffer dst) {
         checkOpen();
-        settle();
+        settleIfElsewhere();
         if (dst.isReadOnly()) {
             throw new ReadOnlyBufferException();
         }
@@ -1572,8 +1561,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     public NativeBuffer put(NativeBuffer src) {
         checkOpen();
         src.checkOpen();
-        settle();
-        src.settle();
+        settleIfElsewhere();
+        src.settleIfElsewhere();
         if (src == this) {
             throw new IllegalArgumentException("The source buffer is this buffer");
         }
@@ -1617,7 +1606,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer put(ByteBuffer src) {
         checkOpen();
-        settle();
+        settleIfElsewhere();
         int n = src.remaining();
         long p = nextPutIndex(0);
         if (n > limit() - p) {
@@ -1661,7 +1650,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     private void copyOut(long from, byte[] dst, int offset, int length) {
         checkOpen();
-        settle();
+        settleIfElsewhere();
         try {
             MemorySegment.copy(segment, BYTE, from, dst, offset, length);
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1675,7 +1664,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     private void copyIn(byte[] src, int offset, long to, int length) {
         checkOpen();
-        settle();
+        settleIfElsewhere();
         try {
             MemorySegment.copy(src, offset, segment, BYTE, to, length);
         } catch (IllegalStateException | WrongThreadException e) {
@@ -1697,7 +1686,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      */
     public NativeBuffer compact() {
         checkOpen();
-        settle();
+        settleIfElsewhere();
         checkWritable();
         long p = position();
         long n = limit() - p;
@@ -1800,7 +1789,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * the confined scope of another thread: the block has moved, and the caller calls again.
      */
     private int transfer(ReadableByteChannel in, WritableByteChannel out, long index, int length) throws IOException {
-        settle();
+        settleIfElsewhere();
         MemorySegment s = segment;
         try {
             ByteBuffer view = channelView(s, index, length);
@@ -1835,8 +1824,8 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     public long mismatch(NativeBuffer other) {
         checkOpen();
         other.checkOpen();
-        settle();
-        other.settle();
+        settleIfElsewhere();
+        other.settleIfElsewhere();
         MemorySegment s = segment;
         MemorySegment o = other.segment;
         try {
@@ -1876,7 +1865,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     @Override
     public int hashCode() {
         checkOpen();
-        settle();
+        settleIfElsewhere();
         int h = 1;
         try {
             for (long i = limit() - 1, p = position(); i >= p; i--) {

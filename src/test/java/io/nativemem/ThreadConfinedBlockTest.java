@@ -180,6 +180,27 @@ class ThreadConfinedBlockTest {
         assertEquals(before.count(), count());
     }
 
+    /**
+     * A slice lives in a shared scope of its own: an overlapping compact of it on another thread
+     * moves the block without moving the buffer allocateDirect returned, which still works on the
+     * confined scope of a thread that ended; that buffer must move at its next access.
+     */
+    @Test
+    void theFirstBufferMovesAfterASliceMovedTheBlockOnceItsThreadEnded() throws Exception {
+        MemoryStats before = NativeMemory.stats();
+        NativeBuffer[] first = new NativeBuffer[1];
+        NativeBuffer slice = onAnotherThread(() -> {
+            first[0] = NativeBuffer.allocateDirect(64).putLong(0, 1).putLong(8, 2);
+            return first[0].slice();
+        });
+        slice.position(8).compact(); // 56 bytes moved 8 down: the copy overlaps itself
+        assertEquals(2, first[0].getLong(0));
+        assertEquals(2, first[0].position(0).getLong());
+        first[0].close();
+        Cohort.flush();
+        assertEquals(before.count(), count());
+    }
+
     @Test
     void closedByAnotherThreadWhileItsThreadWaitsIsFreedByTheGcOnceUnreachable() throws Exception {
         MemoryStats before = NativeMemory.stats();
