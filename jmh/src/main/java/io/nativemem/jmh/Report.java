@@ -129,6 +129,12 @@ public final class Report {
                         "LedgerBench.reserveRelease" + threads[t] + "@" + SIZES.get(s), "AtomicFloor.casAndAdd" + threads[t]);
             }
         }
+        // One thread allocates, another reads and frees (HandOff): the move out of the
+        // allocating thread's confined scope, against allocateDirect + invokeCleaner.
+        for (int s = 0; s < 3; s++) {
+            pair("a buffer of " + SIZE_NAMES.get(s) + " handed to another thread, read and freed there, vs allocateDirect",
+                    "HandOff.nativemem@" + SIZES.get(s), "HandOff.jdk@" + SIZES.get(s));
+        }
         pair("64 MiB zeroed, touch every page, free vs allocateDirect (target < 1)",
                 "LargeZeroed.nativemem64MiBTouchPages", "LargeZeroed.jdkDirect64MiBTouchPages");
         line("");
