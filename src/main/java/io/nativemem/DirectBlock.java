@@ -274,8 +274,13 @@ final class DirectBlock implements BlockOwner {
      * under the lock.
      */
     boolean confinedElsewhere(MemorySegment segment) {
-        Arena scope;
-        return cohort == null && !home.isCurrent() && (scope = confined) != null && segment.scope() == scope.scope();
+        return cohort == null && !home.isCurrent() && isConfined(segment.scope());
+    }
+
+    /** Whether {@code scope} is the confined one of the thread that allocated this block; a plain read. */
+    private boolean isConfined(MemorySegment.Scope scope) {
+        Arena c = confined;
+        return c != null && scope == c.scope();
     }
 
     /**
@@ -283,7 +288,7 @@ final class DirectBlock implements BlockOwner {
      * because of its scope: dead, or confined to another thread.
      */
     synchronized boolean refuses(MemorySegment segment) {
-        return !segment.scope().isAlive() || confined != null && segment.scope() == confined.scope() && !home.isCurrent();
+        return !segment.scope().isAlive() || isConfined(segment.scope()) && !home.isCurrent();
     }
 
     /**
@@ -326,7 +331,7 @@ final class DirectBlock implements BlockOwner {
      */
     private void moveHome(NativeBuffer buffer) {
         MemorySegment.Scope scope = buffer.segment.scope();
-        if (!scope.isAlive() || confined != null && scope == confined.scope()) {
+        if (!scope.isAlive() || isConfined(scope)) {
             buffer.moveTo(cohort.segment(member.address(), member.size()));
         }
     }
