@@ -231,6 +231,43 @@ class ThreadConfinedBlockTest {
         }
     }
 
+    /**
+     * The scope a moved block left behind waits on its thread's stack of scopes to close, with the
+     * block's member: that stack must not keep the block alive, or a thread that never allocates
+     * again would hold every block it handed out.
+     */
+    @Test
+    void movedAndClosedElsewhereWhileItsThreadWaitsIsFreedByTheGcOnceUnreachable() throws Exception {
+        MemoryStats before = NativeMemory.stats();
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch allocated = new CountDownLatch(1);
+        NativeBuffer[] handed = new NativeBuffer[1];
+        Thread owner = new Thread(() -> {
+            handed[0] = NativeBuffer.allocateDirect(4096).putLong(0, 5);
+            allocated.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        owner.start();
+        try {
+            allocated.await();
+            assertEquals(5, handed[0].getLong(0)); // moves it to a cohort; its scope waits for the owner
+            handed[0].close();
+            handed[0] = null;
+            Cohort.flush(); // the cohort's scope closed: only the owner's scope holds the block now
+            assertEquals(before.count() + 1, count());
+            GcManagedTest.awaitGc(() -> count() == before.count(), "the moved and closed block freed by the GC");
+            assertTrue(owner.isAlive());
+            assertEquals(before.freedExplicitly() + 1, NativeMemory.stats().freedExplicitly(), "it was closed");
+        } finally {
+            release.countDown();
+            owner.join();
+        }
+    }
+
     @Test
     void aBufferFromAnotherThreadCanBeCopiedIntoAndComparedWith() throws Exception {
         NativeBuffer theirs = onAnotherThread(() -> {
