@@ -201,7 +201,7 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      *   <li>The allocating thread may still be in an access through the confined scope, which only
      *       it can close: a block that another thread moved or closed is also held until that
      *       thread closes its confined scope, which it does at its next {@code allocateDirect} or
-     *       {@code close()} of a GC-managed buffer, or until it ends.</li>
+     *       {@code close()} of a buffer it allocated, or until it ends.</li>
      *   <li>Whatever the above: when the GC finds the block unreachable (each block is watched on
      *       its own).</li>
      * </ul>

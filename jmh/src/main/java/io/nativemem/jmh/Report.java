@@ -135,6 +135,12 @@ public final class Report {
             pair("a buffer of " + SIZE_NAMES.get(s) + " handed to another thread, read and freed there, vs allocateDirect",
                     "HandOff.nativemem@" + SIZES.get(s), "HandOff.jdk@" + SIZES.get(s));
         }
+        // The same with the two threads taking turns (HandOffBatch): the work, without the
+        // scheduling of two spinning threads on a small machine.
+        for (int s = 0; s < 3; s++) {
+            pair("the same, the threads taking turns over batches of 128 (HandOffBatch), " + SIZE_NAMES.get(s),
+                    "HandOffBatch.nativemem@" + SIZES.get(s), "HandOffBatch.jdk@" + SIZES.get(s));
+        }
         pair("64 MiB zeroed, touch every page, free vs allocateDirect (target < 1)",
                 "LargeZeroed.nativemem64MiBTouchPages", "LargeZeroed.jdkDirect64MiBTouchPages");
         line("");
