@@ -11,6 +11,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
+import java.lang.ref.WeakReference;
+import java.nio.ByteBuffer;
 
 /**
  * The owner of one GC-managed block ({@link NativeBuffer#allocateDirect}), shared by the buffer
@@ -26,20 +28,16 @@ import java.lang.ref.Reference;
  * {@code ByteBuffer.allocateDirect} + {@code invokeCleaner} in the same forks. The price: the
  * confined arena, 80 bytes of heap per block (344 per buffer instead of 264).
  *
- * <p>The first access from another thread (seen before the access, {@link #confinedElsewhere}, or
- * from its {@link WrongThreadException}) moves the block to a {@link Cohort} ({@link #rehome}):
- * its first buffer's segment is then in the cohort's JDK shared arena, closed with one handshake
- * once every member of the cohort is closed, and the access goes on there. The allocating thread
- * may still be in the middle of an access through the confined segment (a loop that read it
- * before the move), so the memory is not freed until that thread closed its confined arena: the
- * mover pins the block's {@link Cohort.Member} and hands the arena with it to that thread
- * ({@link Confinement#hand}), which closes such arenas and unpins at its next
- * {@code allocateDirect} or {@code close()}; if it ended, nothing is left to wait for; if it never
- * comes back, the GC frees the block once it is unreachable. A block closed by another thread
- * before anything moved it is handed over the same way. The same member follows the block from
- * its allocation to its free: a move makes a segment, a view and a hand-off record, and nothing
- * the GC must process (JMH HandOffBatch: 400 to 481 bytes of heap per buffer read and closed by
- * another thread, against 544 when the move made a second member and a weak reference).
+ * <p>The first access from another thread fails on the confined scope ({@link WrongThreadException},
+ * caught in the accessor as any refused access is) and moves the block to a {@link Cohort}
+ * ({@link #rehome}): its segment's scope is then the cohort's JDK shared arena, closed with one
+ * handshake once every member of the cohort is closed, and the access is tried again. The
+ * allocating thread may still be in the middle of an access through the confined segment (a loop
+ * that read it before the move), so the memory is not freed until that thread closed its confined
+ * arena: the mover hands the block to it ({@link Confinement#hand}), and it closes such arenas at
+ * its next {@code allocateDirect} or {@code close()}; if it ended, nothing is left to wait for; if
+ * it never comes back, the GC frees the block once it is unreachable. A block closed by another
+ * thread before anything moved it is handed over the same way.
  *
  * <p>So that a closed block is refused at once, every buffer of the block checks {@link #closed}
  * before each access. The segments and {@code ByteBuffer}s handed to the user
@@ -71,31 +69,24 @@ final class DirectBlock implements BlockOwner {
      * happens after the close (same thread, or one that synchronized with it) is refused at once;
      * a racing one, such as a loop already running on another thread, may go on, on memory that
      * stays allocated until the scope it works on is closed (the cohort's, with a handshake, or
-     * a confined one, by its thread), after which every access fails. A read the JIT cannot
+     * the confined one, by its thread), after which every access fails. A read the JIT cannot
      * hoist (opaque) stopped such a loop within 0.2 ms, but made accessor loops 16 to 36 times
      * slower (getLong(i) over 64 KiB: 11.4 us against 0.7 us).
      */
     boolean closed;
     /** The thread that allocated the block, the only one that can close {@link #confined}. */
     private final Confinement home;
-    /**
-     * That thread's confined arena, while the block lives there: null once it moved to a cohort,
-     * or closed. Guarded by this; read plainly by the pre-check of the accessors
-     * ({@link #confinedElsewhere}).
-     */
-    private Arena confined;
+    /** That thread's confined arena, until it closes it; the block's first scope. */
+    private Arena confined; // guarded by this
     /** The block's cohort, once another thread used it; replaced by a cohort of its own when evicted. */
     private Cohort cohort; // guarded by this
-    /** The block as the GC watches it, from its allocation to its free; set by {@link #allocate}. */
+    /** The block as the GC watches it; set by {@link #allocate} before the block is shared. */
     private Cohort.Member member;
     /** The block in a scope of its own, for views handed out; created on demand. */
     private Exposed exposed; // guarded by this
-    /**
-     * The buffer {@code allocateDirect} returned: the one buffer of the block that works on its
-     * confined or cohort scope (the others work on {@link #exposed}), moved with the block,
-     * emptied by {@link #closeBuffer()}; set before the block is shared.
-     */
-    private NativeBuffer root;
+    /** The view of the first buffer, emptied by {@link #closeBuffer()}; set before the block is shared. */
+    private ByteBuffer guarded;
+    private boolean offered;
 
     /** The views handed out and their arena: apart, so that a block whose views nobody asks for stays small. */
     private record Exposed(Arena arena, MemorySegment block) {
@@ -121,7 +112,6 @@ final class DirectBlock implements BlockOwner {
             Faults.check(Faults.Point.WRAP);
             DirectBlock block = new DirectBlock(here, arena);
             NativeBuffer buffer = new NativeBuffer(segment, block, NativeBlocks.effectiveAlignment(alignment));
-            block.root = buffer;
             block.member = Cohort.watchAlone(block, ledger, address, capacity); // last: from here on the GC may free it
             return buffer;
         } catch (Throwable t) {
@@ -137,13 +127,11 @@ final class DirectBlock implements BlockOwner {
     static NativeBuffer allocateShared(Ledger ledger, long capacity, long alignment) {
         NativeBuffer buffer = allocate(ledger, capacity, alignment);
         DirectBlock block = (DirectBlock) buffer.owner();
-        Arena left;
         synchronized (block) {
-            left = block.confined;
             block.share();
             block.moveHome(buffer);
         }
-        left.close(); // this thread is its owner, and holds no access through it
+        block.closeConfined(); // this thread is its owner, and holds no access through it
         return buffer;
     }
 
@@ -156,8 +144,12 @@ final class DirectBlock implements BlockOwner {
     @Override
     public void closeBuffer() {
         boolean mine = home.isCurrent();
+        if (mine) {
+            home.closeHanded();
+        }
         Cohort shared;
-        Arena left = null;
+        Cohort.Member watched;
+        boolean confinedOpen;
         synchronized (this) {
             if (closed) {
                 return;
@@ -165,82 +157,114 @@ final class DirectBlock implements BlockOwner {
             if (exposed != null) {
                 exposed.arena().close(); // may throw if a downcall uses it: then nothing changed
             }
-            shared = cohort;
-            if (shared == null) {
-                if (mine) {
-                    confined.close(); // no handshake: no other thread can access through it
-                } else {
-                    left = confined; // only its thread can close it, and it may be using it
-                    member.pin();
-                }
+            if (mine && confined != null) {
+                confined.close(); // no handshake: no other thread can access through it
                 confined = null;
             }
+            confinedOpen = confined != null;
             CLOSED.setVolatile(this, true);
-            root.emptyView(); // every later access of the first buffer fails the view's own checks
+            ByteBuffer view = guarded;
+            if (view != null) {
+                view.limit(0); // every later access of the first buffer fails the view's own checks
+            }
+            shared = cohort;
+            watched = member;
+            if (shared == null && confinedOpen) {
+                watched.markClosed();
+                watched.pin();
+            }
         }
         if (shared != null) {
-            shared.memberClosed(member);
-        } else if (left != null) {
-            member.markClosed();
-            member.release(); // freed once its thread closed the confined scope, or by the GC
-            home.hand(left, member);
+            if (mine && !confinedOpen) {
+                watched.unpin(); // pinned when the block moved; its confined scope is closed now
+            }
+            shared.memberClosed(watched);
+        } else if (!confinedOpen) {
+            watched.runOnClose(this); // closed by its own thread: nothing else can free it
         } else {
-            member.runOnClose(this); // closed by its own thread: nothing else can free it
-        }
-        if (mine) {
-            home.closeHanded();
+            watched.release(); // freed once its thread closes the confined scope, or by the GC
+            home.hand(this);
         }
     }
 
     /**
+     * On the thread that allocated this block, after another thread moved or closed it: closes
+     * the confined scope, which no access through any buffer of the block uses any more, and lets
+     * the block be freed as soon as nothing else holds it.
+     */
+    void closeConfined() {
+        Cohort.Member watched;
+        synchronized (this) {
+            if (confined == null) {
+                return;
+            }
+            confined.close();
+            confined = null;
+            watched = member;
+        }
+        watched.unpin();
+    }
+
+    /**
+     * As {@link #closeConfined()}, for a block whose thread ended: nothing can access through its
+     * scope any more, which nothing can close either. The scope stays recorded, so that a buffer
+     * still working on it moves when next used ({@link #moveHome}).
+     */
+    void forgetConfined() {
+        Cohort.Member watched;
+        synchronized (this) {
+            watched = member;
+        }
+        watched.unpin();
+    }
+
+    /**
      * For an access through {@code buffer} that its scope refused: when the block is open, either
-     * another thread than its own uses it (it moves), or its cohort was evicted (its scope closed
-     * to free the closed blocks beside it, see {@link Cohort}; it moves to a cohort of its own),
-     * unless an access on another thread did so already; then points {@code buffer} at the
-     * block's scope.
+     * another thread than its own uses it (it moves to a cohort), or its cohort was evicted (its
+     * scope closed to free the closed blocks beside it, see {@link Cohort}; it moves to a cohort
+     * of its own), unless an access on another thread did so already; then points {@code buffer}
+     * at the block's scope.
      *
      * @return whether the access should be tried again: false when the block was closed
      */
     boolean rehome(NativeBuffer buffer) {
-        return moveToLiveScope(buffer, buffer);
+        return moveToLiveScope(buffer, buffer) != null;
     }
 
     /**
      * Gives the block a live shared scope, out of its thread's confined scope (which is handed
      * back to that thread) or out of its evicted cohort, and points {@code a} and {@code b}, two
-     * buffers of the block (the same one, or two), and the first buffer at it. The confined scope
-     * stays open (its thread may be in the middle of an access through it): the block is pinned
-     * and handed to that thread, which closes the scope at its next {@code allocateDirect} or
-     * {@code close()} and unpins it ({@link Confinement#hand}).
+     * buffers of the block (the same one, or two), at it.
      *
-     * @return false when the block is closed, or lives in the confined scope of this thread
-     *     (there is nothing to move)
+     * @return the block's cohort, or null when the block is closed, or lives in the confined
+     *     scope of this thread (there is nothing to move)
      */
-    private boolean moveToLiveScope(NativeBuffer a, NativeBuffer b) {
-        Arena left = null;
+    private Cohort moveToLiveScope(NativeBuffer a, NativeBuffer b) {
+        boolean handOver;
+        Cohort live;
         synchronized (this) {
             if (closed) {
-                return false;
+                return null;
             }
-            if (cohort != null) {
-                moveOutIfEvicted();
-            } else if (home.isCurrent()) {
-                return false; // its own thread, on a scope only it can close, and did not
-            } else {
-                left = confined;
+            handOver = cohort == null;
+            if (handOver) {
+                if (home.isCurrent()) {
+                    return null; // its own thread, on a scope only it can close, and did not
+                }
                 share();
-                member.pin(); // until its thread closed the scope it left
+            } else {
+                moveOutIfEvicted();
             }
-            moveHome(root);
             moveHome(a);
             if (b != a) {
                 moveHome(b);
             }
+            live = cohort;
         }
-        if (left != null) {
-            home.hand(left, member);
+        if (handOver) {
+            home.hand(this);
         }
-        return true;
+        return live;
     }
 
     /**
@@ -250,43 +274,47 @@ final class DirectBlock implements BlockOwner {
      * under the lock.
      */
     boolean confinedElsewhere(MemorySegment segment) {
-        Arena c = confined;
-        return c != null && !home.isCurrent() && segment.scope() == c.scope();
+        return cohort == null && !home.isCurrent() && isConfined(segment.scope());
     }
 
-    /** Whether {@code scope} is the confined one the block lives in. */
+    /** Whether {@code scope} is the confined one of the thread that allocated this block; a plain read. */
     private boolean isConfined(MemorySegment.Scope scope) {
         Arena c = confined;
         return c != null && scope == c.scope();
     }
 
     /**
-     * Whether an access through {@code segment}, the segment {@code buffer} of this block had,
-     * failed because of its scope: the buffer moved since, or the scope is dead, or confined to
-     * another thread.
+     * Whether an access through {@code segment}, a segment of a buffer of this block, fails
+     * because of its scope: dead, or confined to another thread.
      */
-    synchronized boolean refuses(NativeBuffer buffer, MemorySegment segment) {
-        MemorySegment.Scope scope = segment.scope();
-        return buffer.segment != segment || !scope.isAlive() || isConfined(scope) && !home.isCurrent();
+    synchronized boolean refuses(MemorySegment segment) {
+        return !segment.scope().isAlive() || isConfined(segment.scope()) && !home.isCurrent();
     }
 
     /**
-     * Moves this block to a cohort, out of its confined scope, which the caller leaves open (its
-     * thread may be in an access through it); under this lock.
+     * Moves this block, which lived in its thread's confined scope only, to a cohort; under this
+     * lock. The confined scope stays open (its thread may be in an access through it), so the
+     * block's new member is pinned until that thread closes it.
      */
     private void share() {
-        Cohort joined = Cohort.admit(member);
-        if (joined.solo()) {
-            try {
+        Cohort.Member alone = member;
+        Cohort joined = Cohort.admit(alone);
+        Cohort.Member shared;
+        try {
+            if (joined.solo()) {
                 joined.keepReachable(this); // a cohort of one block: its segments are handed out as they are
-            } catch (Throwable t) {
-                joined.abandon(member.size());
-                throw t;
             }
+            shared = joined.watch(this, alone.address(), alone.size());
+        } catch (Throwable t) {
+            joined.abandon(alone.size());
+            throw t;
         }
-        member.join(joined);
+        if (confined != null) {
+            shared.pin();
+        }
+        alone.retire(this);
+        member = shared;
         cohort = joined;
-        confined = null;
     }
 
     /** Gives the block a cohort of its own if its cohort was evicted; under this lock. */
@@ -298,16 +326,13 @@ final class DirectBlock implements BlockOwner {
     }
 
     /**
-     * Points {@code buffer} at the scope the block lives in, unless it works there already or on
-     * the scope of the views handed out; under this lock, the block open.
+     * Points {@code buffer} at the block's cohort when it works on a dead scope or on the confined
+     * one; under this lock, with a cohort.
      */
     private void moveHome(NativeBuffer buffer) {
         MemorySegment.Scope scope = buffer.segment.scope();
-        MemorySegment.Scope live = cohort != null ? cohort.scope() : confined.scope();
-        if (scope != live && (exposed == null || scope != exposed.arena().scope())) {
-            buffer.moveTo(cohort != null
-                    ? cohort.segment(member.address(), member.size())
-                    : MemorySegment.ofAddress(member.address()).reinterpret(member.size(), confined, null));
+        if (!scope.isAlive() || isConfined(scope)) {
+            buffer.moveTo(cohort.segment(member.address(), member.size()));
         }
     }
 
@@ -317,18 +342,12 @@ final class DirectBlock implements BlockOwner {
      * a live scope and holds off any eviction of the cohort until {@link Cohort#letEviction()}.
      *
      * @return the cohort to let go after the copy, or null when nothing was held: the block is
-     *     closed (the copy then fails as any access does), has a cohort of its own, or is in a
+     *     closed (the copy then fails as any access does), has a cohort of its own, or is in the
      *     confined scope of this thread
      */
     Cohort holdOffEviction(NativeBuffer a, NativeBuffer b) {
         for (;;) {
-            if (!moveToLiveScope(a, b)) {
-                return null;
-            }
-            Cohort held;
-            synchronized (this) {
-                held = cohort;
-            }
+            Cohort held = moveToLiveScope(a, b);
             if (held == null || held.solo()) {
                 return null;
             }
@@ -339,10 +358,34 @@ final class DirectBlock implements BlockOwner {
         }
     }
 
+    /** A buffer moved its view from {@code old} to {@code fresh} ({@link #rehome}); called under this lock. */
+    void guardsInstead(ByteBuffer old, ByteBuffer fresh) {
+        if (guarded == old) {
+            guarded = fresh;
+        }
+    }
+
+    /**
+     * Offers the view of a buffer of this block to be emptied when the block closes; only the
+     * first buffer's is taken (the one {@code allocateDirect} returns, made before the block is
+     * shared), whose view lives in the cohort's scope. Its element accesses then need no
+     * closed-flag check, which C2 does not hoist out of a loop of relative accesses (getLong()
+     * until the limit over 64 KiB: 7.8 us with the check, 5.3 us without, 4.9 us for a
+     * DirectByteBuffer); slices and duplicates live in the block's own scope, as the segments
+     * handed out do ({@link #exposedSegment}), and die when it is closed.
+     */
+    void guards(ByteBuffer view) {
+        if (!offered) {
+            offered = true;
+            guarded = view; // null past 2 GiB: such a block has a scope of its own
+        }
+    }
+
     /** {@return whether {@link #closeBuffer()} ran} */
     boolean isClosed() {
         return (boolean) CLOSED.getVolatile(this);
     }
+
     /**
      * The part {@code internal} of the block as a segment for the user: in a scope of the block's
      * own, which keeps this block (and through it the cohort) reachable and dies with
@@ -380,8 +423,8 @@ final class DirectBlock implements BlockOwner {
 
     /**
      * A thread that allocates GC-managed blocks: the owner of their confined scopes. Other threads
-     * that moved or closed one of its blocks hand the scope back here, and the thread closes them
-     * at its next {@code allocateDirect} or {@code close()} (only it can).
+     * that moved or closed one of its blocks hand it back here, and the thread closes the confined
+     * scopes at its next {@code allocateDirect} or {@code close()} (only it can).
      */
     static final class Confinement {
         private static final ThreadLocal<Confinement> CURRENT = ThreadLocal.withInitial(Confinement::new);
@@ -396,15 +439,18 @@ final class DirectBlock implements BlockOwner {
         }
 
         private final Thread thread = Thread.currentThread();
-        /** Confined scopes this thread is to close: a stack pushed by other threads. */
+        /** Blocks whose confined scope this thread is to close: a stack pushed by other threads. */
         @SuppressWarnings("unused") // through HANDED
         private volatile Handed handed;
 
-        /**
-         * A scope left behind, and the block to unpin once it is closed. Neither holds the block's
-         * owner: a block dropped meanwhile is the GC's to free.
-         */
-        private record Handed(Arena scope, Cohort.Member member, Handed next) {
+        /** Weak: a block handed back and then dropped is the GC's to free, which this must not prevent. */
+        private static final class Handed extends WeakReference<DirectBlock> {
+            final Handed next;
+
+            Handed(DirectBlock block, Handed next) {
+                super(block);
+                this.next = next;
+            }
         }
 
         /** This thread's, after closing the scopes handed back to it. */
@@ -418,31 +464,36 @@ final class DirectBlock implements BlockOwner {
             return thread == Thread.currentThread();
         }
 
-        /** On this thread: closes the confined scopes other threads handed back. */
+        /** On this thread: closes the confined scopes of the blocks other threads handed back. */
         void closeHanded() {
             if (handed != null) {
                 takeHanded(false);
             }
         }
 
-        /** From another thread: asks this one to close {@code scope}, then to unpin {@code member}. */
-        void hand(Arena scope, Cohort.Member member) {
+        /** From another thread: asks this one to close the confined scope of {@code block}. */
+        void hand(DirectBlock block) {
             Handed top;
             do {
                 top = handed;
-            } while (!HANDED.compareAndSet(this, top, new Handed(scope, member, top)));
+            } while (!HANDED.compareAndSet(this, top, new Handed(block, top)));
             if (!thread.isAlive()) {
                 takeHanded(true); // it ended, so it accesses nothing: its scopes hold nothing back
             }
         }
 
-        /** Empties the stack: closes (on this thread) or, once it ended, forgets each scope, and unpins. */
+        /** Empties the stack: closes (on this thread) or, once it ended, forgets each confined scope. */
         private void takeHanded(boolean ended) {
-            for (Handed h = (Handed) HANDED.getAndSet(this, null); h != null; h = h.next()) {
-                if (!ended) {
-                    h.scope().close();
+            for (Handed h = (Handed) HANDED.getAndSet(this, null); h != null; h = h.next) {
+                DirectBlock block = h.get();
+                if (block == null) {
+                    continue; // dropped: the GC frees it
                 }
-                h.member().unpin();
+                if (ended) {
+                    block.forgetConfined();
+                } else {
+                    block.closeConfined();
+                }
             }
         }
     }

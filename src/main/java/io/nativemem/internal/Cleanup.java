@@ -57,10 +57,22 @@ public abstract class Cleanup extends PhantomReference<Object> {
      * @param watched the object this reference watches, held by the caller
      */
     public final void runOnClose(Object watched) {
-        clear(); // its stripe in the queue lets go of it when it compacts
-        Reference.reachabilityFence(watched);
-        STATE.setRelease(this, 1); // the state set for the compactions, which drop what ran
+        retire(watched); // the state set for the compactions, which drop what ran
         free(false);
+    }
+
+    /**
+     * Stops watching and counts as run, without freeing: the caller holds {@code watched}, so the
+     * GC can never have found it unreachable. For {@link #runOnClose}, which frees next, and for a
+     * GC-managed block that moves from the scope of its allocating thread to a cohort, whose
+     * memory another cleanup then owns.
+     *
+     * @param watched the object this reference watches, held by the caller
+     */
+    public final void retire(Object watched) {
+        clear();
+        Reference.reachabilityFence(watched);
+        STATE.setRelease(this, 1);
     }
 
     /**

@@ -250,25 +250,24 @@ public final class Cohort {
      * mates do. {@code owner} must not reference the returned member.
      */
     public Member watch(Object owner, long address, long size) {
-        Member member = new Member(owner, ledger, address, size);
-        member.join(this);
-        return member;
+        return solo ? new SoloMember(owner, ledger, address, size) : new SharedMember(owner, this, address, size);
     }
 
     /**
-     * Admits a block that the GC watched alone through {@code alone} (a block in a confined scope),
-     * now that more threads use it: the caller then lets it {@link Member#join} the cohort.
+     * Admits a block that the GC watched alone through {@code alone} (a block in the scope of the
+     * thread that allocated it), now that another thread uses it: the caller then {@link #watch}es
+     * it here and retires {@code alone}.
      */
     public static Cohort admit(Member alone) {
         return admit(alone.ledger(), alone.size());
     }
 
     /**
-     * Registers a block that belongs to no cohort (it lives in a confined scope) with the GC: once
-     * {@code owner} is unreachable, the block is freed.
+     * Registers a block that belongs to no cohort (it lives in a confined scope of the thread that
+     * allocated it) with the GC: once {@code owner} is unreachable, the block is freed.
      */
     public static Member watchAlone(Object owner, Ledger ledger, long address, long size) {
-        return new Member(owner, ledger, address, size);
+        return new SoloMember(owner, ledger, address, size);
     }
 
     /** Undoes {@link #admit} for a block that never reached its user; the caller then discards it. */
@@ -304,7 +303,7 @@ public final class Cohort {
                     closed = Arrays.copyOf(closed, closedCount * 2);
                 }
                 closed[closedCount++] = member;
-                member.markClosed();
+                member.closed = true;
                 open--;
                 ready = readyToClose();
             }
@@ -320,7 +319,7 @@ public final class Cohort {
     private void memberUnreachable(Member member) {
         boolean ready;
         synchronized (this) {
-            if (member.isClosed() || evicted) {
+            if (member.closed || evicted) {
                 return; // closed after all, or its cohort's counts no longer matter
             }
             open--;
@@ -563,55 +562,32 @@ public final class Cohort {
     }
 
     /**
-     * One GC-managed block, watched by the GC through its owner: frees it exactly once, when
-     * everything it waits for happened ({@link #release()}, one {@link #unpin()} per
-     * {@link #pin()}), or when the GC found the owner unreachable, whichever comes first. The
-     * same member follows the block from the confined scope of its thread into a cohort
-     * ({@link #join}): the threads that still have to close a confined scope of the block hold it
-     * to unpin it.
-     *
-     * <p>While the block is in no shared cohort the member holds the ledger; in a shared cohort,
-     * the cohort instead (which holds the ledger), to tell it when the GC frees an open member. A
-     * member of a cohort of one block keeps the ledger: that cohort's scope keeps the owner
-     * reachable ({@link #keepReachable}), and a reference to it from here would keep the owner
-     * reachable forever. One field for both, where two took 8 bytes more per GC-managed buffer.
+     * One block of a cohort, watched by the GC through its owner: frees it exactly once, when the
+     * cohort frees its closed members, when it is closed after an eviction, or when the GC found
+     * the owner unreachable, whichever comes first. A member of a shared cohort holds the cohort,
+     * to tell it when the GC frees an open member; a member of a cohort of one block holds only
+     * the ledger, since that cohort's scope keeps the owner reachable ({@link #keepReachable}) and
+     * a reference to it from here would keep the owner reachable forever. Two classes, each with
+     * one reference, where one class with both took 8 bytes more per GC-managed buffer.
      */
-    public static final class Member extends Cleanup {
-        private static final VarHandle WAITS;
-        /** In {@link #waits}: counted closed by its user. */
-        private static final int CLOSED = 1 << 30;
-        /** In {@link #waits}: what is still to happen before the free. */
-        private static final int COUNT = CLOSED - 1;
-
-        static {
-            try {
-                WAITS = MethodHandles.lookup().findVarHandle(Member.class, "waits", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
+    public abstract static sealed class Member extends Cleanup permits SharedMember, SoloMember {
         private final long address;
         private final long size;
+        /** Counted closed in its cohort (written under the cohort's lock), or closed outside any cohort. */
+        volatile boolean closed;
         /**
-         * The {@link Ledger}, or the shared {@link Cohort} the block joined; written under the
-         * block's lock while the block is reachable (so the GC's path cannot run meanwhile).
+         * The block may still be accessed through the confined scope of the thread that allocated
+         * it, which only that thread can close: {@link #release()} then leaves the free to
+         * {@link #unpin()} (or to the GC, which frees it once the block is unreachable).
          */
-        private Object where;
-        /**
-         * The low bits count what must happen before the free: the {@link #release()} (1 from the
-         * start) and one {@link #unpin()} per {@link #pin()}; whoever takes the count to zero
-         * frees. The {@link #CLOSED} bit: its user closed it (written under the cohort's lock
-         * when it has one).
-         */
-        private volatile int waits;
+        private volatile boolean pinned;
+        /** Whatever else had to happen before the free has happened ({@link #release()}). */
+        private volatile boolean released;
 
         private Member(Object owner, Ledger ledger, long address, long size) {
             super(owner, ledger.reclaimQueue());
             this.address = address;
             this.size = size;
-            this.where = ledger;
-            WAITS.set(this, 1); // a plain write: a volatile one would cost a fence per allocation
         }
 
         /** {@return the block's address} */
@@ -624,69 +600,46 @@ public final class Cohort {
             return size;
         }
 
-        Ledger ledger() {
-            return where instanceof Cohort c ? c.ledger : (Ledger) where;
-        }
+        abstract Ledger ledger();
 
-        /** The shared cohort to tell when the GC frees this member open, or null. */
-        private Cohort sharedCohort() {
-            return where instanceof Cohort c ? c : null;
-        }
-
-        /**
-         * The block, watched alone until now, joined {@code cohort} ({@link #admit(Member)});
-         * under the block's lock.
-         */
-        public void join(Cohort cohort) {
-            if (!cohort.solo) {
-                where = cohort;
-            }
-        }
-
-        /**
-         * Makes the free wait for one more {@link #unpin()}: the block may still be accessed
-         * through a confined scope that only its thread can close.
-         */
+        /** Marks the block as still reachable through a confined scope that other threads cannot close. */
         public void pin() {
-            WAITS.getAndAdd(this, 1);
+            pinned = true;
         }
 
         /**
-         * Frees the block now, unless it is {@link #pin pinned}: then the last {@link #unpin()}
-         * does. Called once, when the block's shared scopes can no longer be accessed (its
-         * cohort's was closed) or it was closed in a confined scope.
+         * Frees the block now, unless it is {@link #pin pinned}: then the free waits for
+         * {@link #unpin()}. Called once the block's shared scopes can no longer be accessed.
          *
          * @return whether this call freed it
          */
         public boolean release() {
-            return done();
+            released = true;
+            // Each side writes its flag, then reads the other's: one of the two sees both and frees.
+            return !pinned && runExplicitly();
         }
 
-        /** A confined scope of the block was closed: frees it if nothing else is awaited. */
+        /** The confined scope was closed: frees the block if it was {@link #release released} already. */
         public void unpin() {
-            done();
+            pinned = false;
+            if (released) {
+                runExplicitly();
+            }
         }
 
-        private boolean done() {
-            int before = (int) WAITS.getAndAdd(this, -1);
-            return (before & COUNT) == 1 && runExplicitly();
-        }
-
-        /** Counts the block closed by its user. */
+        /** Counts a block closed outside any cohort (by a thread that cannot close its confined scope). */
         public void markClosed() {
-            WAITS.getAndBitwiseOr(this, CLOSED);
+            closed = true;
         }
 
-        /** {@return whether its user closed the block} */
-        boolean isClosed() {
-            return (waits & CLOSED) != 0;
-        }
+        /** The shared cohort to tell when the GC frees this member open, or null. */
+        abstract Cohort sharedCohort();
 
         @Override
         protected long free(boolean byGc) {
             // A member closed by its user and found unreachable before its cohort's handshake
             // counts as freed explicitly.
-            boolean leftToGc = byGc && !isClosed();
+            boolean leftToGc = byGc && !closed;
             NativeBlocks.free(ledger(), address, size, leftToGc);
             Cohort cohort = sharedCohort();
             if (leftToGc && cohort != null) {
@@ -694,6 +647,44 @@ public final class Cohort {
             }
             Faults.check(Faults.Point.AFTER_FREE);
             return size;
+        }
+    }
+
+    private static final class SharedMember extends Member {
+        private final Cohort cohort;
+
+        SharedMember(Object owner, Cohort cohort, long address, long size) {
+            super(owner, cohort.ledger, address, size);
+            this.cohort = cohort;
+        }
+
+        @Override
+        Ledger ledger() {
+            return cohort.ledger;
+        }
+
+        @Override
+        Cohort sharedCohort() {
+            return cohort;
+        }
+    }
+
+    private static final class SoloMember extends Member {
+        private final Ledger ledger;
+
+        SoloMember(Object owner, Ledger ledger, long address, long size) {
+            super(owner, ledger, address, size);
+            this.ledger = ledger;
+        }
+
+        @Override
+        Ledger ledger() {
+            return ledger;
+        }
+
+        @Override
+        Cohort sharedCohort() {
+            return null;
         }
     }
 }
