@@ -48,13 +48,15 @@ public class HandOffBatch {
         public int size;
     }
 
-    @State(Scope.Thread)
-    public static class Nativemem {
-        Producer<NativeBuffer> producer;
+    /** One side's producer thread, started for the trial and stopped after it. */
+    public abstract static class Side<T> {
+        Producer<T> producer;
+
+        abstract Producer<T> producer(int size);
 
         @Setup(Level.Trial)
         public void start(Size s) {
-            producer = new Producer<>(NativeBuffer[]::new, () -> NativeBuffer.allocateDirect(s.size).putLong(0, s.size));
+            producer = producer(s.size);
         }
 
         @TearDown(Level.Trial)
@@ -64,17 +66,18 @@ public class HandOffBatch {
     }
 
     @State(Scope.Thread)
-    public static class Jdk {
-        Producer<ByteBuffer> producer;
-
-        @Setup(Level.Trial)
-        public void start(Size s) {
-            producer = new Producer<>(ByteBuffer[]::new, () -> ByteBuffer.allocateDirect(s.size).putLong(0, s.size));
+    public static class Nativemem extends Side<NativeBuffer> {
+        @Override
+        Producer<NativeBuffer> producer(int size) {
+            return new Producer<>(NativeBuffer[]::new, () -> NativeBuffer.allocateDirect(size).putLong(0, size));
         }
+    }
 
-        @TearDown(Level.Trial)
-        public void stop() throws InterruptedException {
-            producer.stop();
+    @State(Scope.Thread)
+    public static class Jdk extends Side<ByteBuffer> {
+        @Override
+        Producer<ByteBuffer> producer(int size) {
+            return new Producer<>(ByteBuffer[]::new, () -> ByteBuffer.allocateDirect(size).putLong(0, size));
         }
     }
 
