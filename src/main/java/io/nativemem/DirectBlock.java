@@ -12,7 +12,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 import java.lang.ref.WeakReference;
-import java.nio.ByteBuffer;
 
 /**
  * The owner of one GC-managed block ({@link NativeBuffer#allocateDirect}), shared by the buffer
@@ -74,9 +73,13 @@ final class DirectBlock implements BlockOwner {
      * slower (getLong(i) over 64 KiB: 11.4 us against 0.7 us).
      */
     boolean closed;
-    /** The thread that allocated the block, the only one that can close {@link #confined}. */
+    /** The thread that allocated the block, whose confined scope was the block's first. */
     private final Confinement home;
-    /** That thread's confined arena, until it closes it; the block's first scope. */
+    /**
+     * That thread's confined arena ({@link Confinement#arena}), as long as the thread may be in an
+     * access through it to this block: until the thread closed or moved the block itself, or
+     * acknowledged a move or a close by another thread ({@link #closeConfined}). Null after that.
+     */
     private Arena confined; // guarded by this
     /** The block's cohort, once another thread used it; replaced by a cohort of its own when evicted. */
     private Cohort cohort; // guarded by this
@@ -84,9 +87,16 @@ final class DirectBlock implements BlockOwner {
     private Cohort.Member member;
     /** The block in a scope of its own, for views handed out; created on demand. */
     private Exposed exposed; // guarded by this
-    /** The view of the first buffer, emptied by {@link #closeBuffer()}; set before the block is shared. */
-    private ByteBuffer guarded;
-    private boolean offered;
+    /**
+     * The buffer {@code allocateDirect} returned, the only one made on the confined scope (its
+     * slices, duplicates and the views handed out live in {@link #exposed}, or in the cohort's
+     * scope): emptied when the block is closed, and moved off the confined scope by its thread
+     * once another thread moved the block. Set before the block is shared. Emptying it rather
+     * than checking the closed flag spares its element accesses that check, which C2 does not
+     * hoist out of a loop of relative accesses (getLong() until the limit over 64 KiB: 7.8 us with
+     * the check, 5.3 us without, 4.9 us for a DirectByteBuffer).
+     */
+    private NativeBuffer root;
 
     /** The views handed out and their arena: apart, so that a block whose views nobody asks for stays small. */
     private record Exposed(Arena arena, MemorySegment block) {
@@ -104,14 +114,19 @@ final class DirectBlock implements BlockOwner {
 
     /** A GC-managed block charged to {@code ledger}, in a buffer, in the confined scope of this thread. */
     static NativeBuffer allocate(Ledger ledger, long capacity, long alignment) {
-        Confinement here = Confinement.current(); // first closes what other threads handed back
+        return allocate(ledger, capacity, alignment, capacity <= Integer.MAX_VALUE);
+    }
+
+    /** With {@code viewed} false, a small block's buffer takes the path of those past 2 GiB: for tests. */
+    static NativeBuffer allocate(Ledger ledger, long capacity, long alignment, boolean viewed) {
+        Confinement here = Confinement.current(); // first settles what other threads handed back
         long address = NativeBlocks.allocate(ledger, capacity, alignment);
         try {
-            Arena arena = Arena.ofConfined();
-            MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(capacity, arena, null);
+            MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(capacity, here.arena, null);
             Faults.check(Faults.Point.WRAP);
-            DirectBlock block = new DirectBlock(here, arena);
-            NativeBuffer buffer = new NativeBuffer(segment, block, NativeBlocks.effectiveAlignment(alignment));
+            DirectBlock block = new DirectBlock(here, here.arena);
+            NativeBuffer buffer = new NativeBuffer(segment, block, NativeBlocks.effectiveAlignment(alignment), viewed);
+            block.root = buffer;
             block.member = Cohort.watchAlone(block, ledger, address, capacity); // last: from here on the GC may free it
             return buffer;
         } catch (Throwable t) {
@@ -157,16 +172,12 @@ final class DirectBlock implements BlockOwner {
             if (exposed != null) {
                 exposed.arena().close(); // may throw if a downcall uses it: then nothing changed
             }
-            if (mine && confined != null) {
-                confined.close(); // no handshake: no other thread can access through it
-                confined = null;
+            if (mine) {
+                confined = null; // this thread is in no access through the confined scope: it is here
             }
             confinedOpen = confined != null;
             CLOSED.setVolatile(this, true);
-            ByteBuffer view = guarded;
-            if (view != null) {
-                view.limit(0); // every later access of the first buffer fails the view's own checks
-            }
+            root.empty(); // every later access of the first buffer fails its cursor's checks
             shared = cohort;
             watched = member;
             if (shared == null && confinedOpen) {
@@ -188,9 +199,18 @@ final class DirectBlock implements BlockOwner {
     }
 
     /**
-     * On the thread that allocated this block, after another thread moved or closed it: closes
-     * the confined scope, which no access through any buffer of the block uses any more, and lets
-     * the block be freed as soon as nothing else holds it.
+     * On the thread that allocated this block, after another thread moved or closed it, at a
+     * point where this thread is in no access (its next {@code allocateDirect} or
+     * {@code close()}): takes the first buffer off the confined scope, which stays open for the
+     * thread's other blocks, and lets the block be freed as soon as nothing else holds it.
+     *
+     * <p>The first buffer is the only one made on that scope. An open block's first buffer moves to
+     * the cohort (unless an access from another thread moved it already), so that from here on its
+     * accesses on this thread are under the cohort's scope, whose close waits for them. A closed
+     * block's first buffer is emptied again, on this thread: another thread emptied it when it
+     * closed the block, but this thread may have set its limit since, having not yet seen the close
+     * (it reads the flag plainly). From here on this thread sees the flag: it read the hand-off
+     * with acquire semantics, after the closing thread set the flag and pushed it.
      */
     void closeConfined() {
         Cohort.Member watched;
@@ -198,7 +218,12 @@ final class DirectBlock implements BlockOwner {
             if (confined == null) {
                 return;
             }
-            confined.close();
+            if (closed) {
+                root.empty();
+            } else if (cohort != null) {
+                moveOutIfEvicted();
+                moveHome(root);
+            }
             confined = null;
             watched = member;
         }
@@ -358,29 +383,6 @@ final class DirectBlock implements BlockOwner {
         }
     }
 
-    /** A buffer moved its view from {@code old} to {@code fresh} ({@link #rehome}); called under this lock. */
-    void guardsInstead(ByteBuffer old, ByteBuffer fresh) {
-        if (guarded == old) {
-            guarded = fresh;
-        }
-    }
-
-    /**
-     * Offers the view of a buffer of this block to be emptied when the block closes; only the
-     * first buffer's is taken (the one {@code allocateDirect} returns, made before the block is
-     * shared), whose view lives in the cohort's scope. Its element accesses then need no
-     * closed-flag check, which C2 does not hoist out of a loop of relative accesses (getLong()
-     * until the limit over 64 KiB: 7.8 us with the check, 5.3 us without, 4.9 us for a
-     * DirectByteBuffer); slices and duplicates live in the block's own scope, as the segments
-     * handed out do ({@link #exposedSegment}), and die when it is closed.
-     */
-    void guards(ByteBuffer view) {
-        if (!offered) {
-            offered = true;
-            guarded = view; // null past 2 GiB: such a block has a scope of its own
-        }
-    }
-
     /** {@return whether {@link #closeBuffer()} ran} */
     boolean isClosed() {
         return (boolean) CLOSED.getVolatile(this);
@@ -422,9 +424,10 @@ final class DirectBlock implements BlockOwner {
     }
 
     /**
-     * A thread that allocates GC-managed blocks: the owner of their confined scopes. Other threads
-     * that moved or closed one of its blocks hand it back here, and the thread closes the confined
-     * scopes at its next {@code allocateDirect} or {@code close()} (only it can).
+     * A thread that allocates GC-managed blocks, and the confined arena where they start: one for
+     * all its blocks, never closed, whose scope no other thread can use. Other threads that moved
+     * or closed one of its blocks hand it back here, and the thread settles them at its next
+     * {@code allocateDirect} or {@code close()}, where it is in no access ({@link #closeConfined}).
      */
     static final class Confinement {
         private static final ThreadLocal<Confinement> CURRENT = ThreadLocal.withInitial(Confinement::new);
@@ -439,6 +442,13 @@ final class DirectBlock implements BlockOwner {
         }
 
         private final Thread thread = Thread.currentThread();
+        /**
+         * The scope of every block this thread allocated, until another thread uses or closes the
+         * block. Its segments carry no cleanup action (the blocks are freed one by one, by
+         * {@link #closeBuffer()} or the GC), so it holds nothing but its own state: an arena per
+         * block cost 80 bytes of heap and its creation and close on every allocation.
+         */
+        final Arena arena = Arena.ofConfined();
         /** Blocks whose confined scope this thread is to close: a stack pushed by other threads. */
         @SuppressWarnings("unused") // through HANDED
         private volatile Handed handed;
@@ -464,14 +474,14 @@ final class DirectBlock implements BlockOwner {
             return thread == Thread.currentThread();
         }
 
-        /** On this thread: closes the confined scopes of the blocks other threads handed back. */
+        /** On this thread: settles the blocks other threads moved or closed ({@link #closeConfined}). */
         void closeHanded() {
             if (handed != null) {
                 takeHanded(false);
             }
         }
 
-        /** From another thread: asks this one to close the confined scope of {@code block}. */
+        /** From another thread, which moved or closed {@code block}: asks this one to settle it. */
         void hand(DirectBlock block) {
             Handed top;
             do {
@@ -482,7 +492,7 @@ final class DirectBlock implements BlockOwner {
             }
         }
 
-        /** Empties the stack: closes (on this thread) or, once it ended, forgets each confined scope. */
+        /** Empties the stack: settles each block (on this thread) or, once it ended, forgets it. */
         private void takeHanded(boolean ended) {
             for (Handed h = (Handed) HANDED.getAndSet(this, null); h != null; h = h.next) {
                 DirectBlock block = h.get();

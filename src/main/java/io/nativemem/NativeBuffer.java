@@ -122,9 +122,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
         this.readOnly = segment.isReadOnly();
         this.limit = capacity;
         this.view = viewed ? segment.asByteBuffer().order(ByteOrder.BIG_ENDIAN) : null;
-        if (owner instanceof DirectBlock block) {
-            block.guards(view);
-        }
     }
 
     /** A buffer over the same memory that works as a buffer past 2 GiB does: for tests. */
@@ -424,11 +421,27 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
     /** Moves the limit, unchecked, pulling the position back under it. */
     private void setLimit(long newLimit) {
         if (view != null) {
-            // A closed block's guarded view stays empty, whatever the cursor is asked to do.
+            // A closed block's first buffer stays empty, whatever its cursor is asked to do (see empty()).
             view.limit(owner instanceof DirectBlock block && block.closed ? 0 : (int) newLimit);
         } else {
-            limit = newLimit;
-            position = Math.min(position, newLimit);
+            limit = owner instanceof DirectBlock block && block.closed ? 0 : newLimit;
+            position = Math.min(position, limit);
+        }
+    }
+
+    /**
+     * Leaves no byte between the position and the limit, for good: called when the GC-managed
+     * block of this buffer, the first one of the block, is closed. This buffer works on the
+     * confined scope of the thread that allocated the block, which is never closed, so the empty
+     * cursor is what refuses its absolute and relative accesses through the view, and its
+     * absolute reads through the segment ({@link #checkIndex}); {@link #setLimit} keeps it empty.
+     */
+    void empty() {
+        if (view != null) {
+            view.limit(0);
+        } else {
+            limit = 0;
+            position = 0;
         }
     }
 
@@ -594,7 +607,6 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
             ByteBuffer fresh = segment.asByteBuffer().order(v.order());
             fresh.limit(v.limit()).position(v.position());
             view = fresh;
-            ((DirectBlock) owner).guardsInstead(v, fresh); // only a GC-managed block moves
         }
     }
 

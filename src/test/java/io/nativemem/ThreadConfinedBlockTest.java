@@ -181,6 +181,60 @@ class ThreadConfinedBlockTest {
     }
 
     /**
+     * Every block of a thread starts in one confined scope, which is never closed: once its own
+     * thread closed it, what refuses the accesses of the first buffer is that buffer's empty
+     * cursor. The same without a view (as past 2 GiB), where the cursor is the buffer's own.
+     */
+    @Test
+    void closedOnItsOwnThreadTheFirstBufferStaysEmptyWhateverItsCursorIsAskedToDo() {
+        for (boolean viewed : new boolean[] {true, false}) {
+            NativeBuffer buffer = DirectBlock.allocate(io.nativemem.internal.Ledger.global(), 64, 8, viewed);
+            buffer.putLong(0, 5).position(8);
+            buffer.close();
+            assertEquals(0, buffer.remaining(), "viewed " + viewed);
+            assertThrows(IllegalStateException.class, () -> buffer.getLong(0), "viewed " + viewed);
+            buffer.clear().limit(buffer.capacity());
+            assertEquals(0, buffer.limit(), "viewed " + viewed);
+            assertEquals(0, buffer.position(), "viewed " + viewed);
+            assertThrows(IllegalArgumentException.class, () -> buffer.position(8));
+            for (Runnable access : new Runnable[] {
+                    () -> buffer.getLong(0), () -> buffer.getLong(), () -> buffer.putLong(0, 1),
+                    () -> buffer.putLong(1), () -> buffer.get(0, new byte[8]), () -> buffer.get(8)}) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, access::run, "viewed " + viewed);
+                assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * A slice lives in a shared scope of its own: an overlapping compact of it on another thread
+     * moves the block, not the first buffer. When its own thread settles the move (at its next
+     * allocateDirect), that buffer must leave the confined scope, which stays open: from then on
+     * the memory is freed when the cohort's scope closes, and only that scope can stop its
+     * accesses.
+     */
+    @Test
+    void theFirstBufferLeavesTheConfinedScopeWhenItsThreadSettlesAMoveBySlice() throws Exception {
+        MemoryStats before = NativeMemory.stats();
+        NativeBuffer first = NativeBuffer.allocateDirect(64).putLong(0, 1).putLong(8, 2);
+        java.lang.foreign.MemorySegment.Scope confined = first.segment.scope();
+        NativeBuffer slice = first.slice();
+        onAnotherThread(() -> slice.position(8).compact()); // moves the block, hands it back
+        assertEquals(2, first.getLong(0), "still on the confined scope, which holds the block");
+        assertEquals(before.count() + 1, count());
+        NativeBuffer.allocateDirect(8).close(); // settles the move
+        assertTrue(first.segment.scope() != confined, "the first buffer left the confined scope");
+        assertEquals(2, first.getLong(0));
+        onAnotherThread(() -> {
+            first.close();
+            return null;
+        });
+        Cohort.flush();
+        assertEquals(before.count(), count());
+        assertThrows(IllegalStateException.class, () -> first.getLong(0));
+    }
+
+    /**
      * A slice lives in a shared scope of its own: an overlapping compact of it on another thread
      * moves the block without moving the buffer allocateDirect returned, which still works on the
      * confined scope of a thread that ended; that buffer must move at its next access.
