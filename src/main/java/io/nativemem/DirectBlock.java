@@ -17,26 +17,28 @@ import java.lang.ref.WeakReference;
  * The owner of one GC-managed block ({@link NativeBuffer#allocateDirect}), shared by the buffer
  * and all its views.
  *
- * <p>A block starts in a JDK confined arena of the thread that allocated it (its
- * {@link Confinement}): as long as only that thread uses it, {@link #closeBuffer()} on that thread
- * closes the arena, which needs no handshake (no other thread can be in an access through a
- * confined segment), and frees the block at once. Measured (JMH, allocateDirect + close, two
- * alternated forks each, 64 B / 4 KiB / 64 KiB / 1 MiB): 100-104 / 191-213 / 1,131-1,175 /
- * 19,051-19,466 ns, against 178-193 / 385-657 / 3,313-4,598 / 155,906-173,078 ns when every block
- * lived in a shared cohort, and 66-86 / 178-216 / 1,942-2,272 / 31,554-32,519 ns for
- * {@code ByteBuffer.allocateDirect} + {@code invokeCleaner} in the same forks. The price: the
- * confined arena, 80 bytes of heap per block (344 per buffer instead of 264).
+ * <p>A block starts in the JDK confined arena of the thread that allocated it (its
+ * {@link Confinement}; one arena for all the thread's blocks, never closed): as long as only that
+ * thread uses it, {@link #closeBuffer()} on that thread frees it at once, with no handshake (no
+ * other thread can be in an access through a confined segment, and this thread is in
+ * {@code close()}); later accesses through the first buffer, the only one on that scope, fail on
+ * its emptied cursor ({@link NativeBuffer#empty}). Measured (JMH, allocateDirect + close, two
+ * alternated forks each, 64 B / 4 KiB / 64 KiB): 70-76 / 117-153 / 896-910 ns, against 74-85 /
+ * 146-169 / 851-884 with a confined arena per block (80 bytes of heap more per buffer: 344
+ * against 264), 178-193 / 385-657 / 3,313-4,598 when every block lived in a shared cohort, and
+ * 62-68 / 178-196 / 1,679-1,976 for {@code ByteBuffer.allocateDirect} + {@code invokeCleaner}.
  *
  * <p>The first access from another thread fails on the confined scope ({@link WrongThreadException},
  * caught in the accessor as any refused access is) and moves the block to a {@link Cohort}
  * ({@link #rehome}): its segment's scope is then the cohort's JDK shared arena, closed with one
  * handshake once every member of the cohort is closed, and the access is tried again. The
  * allocating thread may still be in the middle of an access through the confined segment (a loop
- * that read it before the move), so the memory is not freed until that thread closed its confined
- * arena: the mover hands the block to it ({@link Confinement#hand}), and it closes such arenas at
- * its next {@code allocateDirect} or {@code close()}; if it ended, nothing is left to wait for; if
- * it never comes back, the GC frees the block once it is unreachable. A block closed by another
- * thread before anything moved it is handed over the same way.
+ * that read it before the move), which no handshake of the cohort waits for, so the memory is not
+ * freed until that thread has left it: the mover hands the block to it ({@link Confinement#hand}),
+ * and at its next {@code allocateDirect} or {@code close()} the thread settles it
+ * ({@link #closeConfined}: the first buffer leaves the confined scope); if it ended, nothing is
+ * left to wait for; if it never comes back, the GC frees the block once it is unreachable. A block
+ * closed by another thread before anything moved it is handed over the same way.
  *
  * <p>So that a closed block is refused at once, every buffer of the block checks {@link #closed}
  * before each access. The segments and {@code ByteBuffer}s handed to the user

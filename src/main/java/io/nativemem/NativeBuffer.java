@@ -189,8 +189,9 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      * <p>When the memory returns to the limit:
      * <ul>
      *   <li>A buffer closed on the thread that allocated it, which no other thread used: before
-     *       this returns. The block lives in a JDK confined scope of that thread, whose close needs
-     *       no handshake (no other thread can be in an access through it).</li>
+     *       this returns. The block lives in the JDK confined scope of that thread (one for all
+     *       its blocks), so no other thread can be in an access to it and nothing needs a
+     *       handshake.</li>
      *   <li>The first use from another thread (any method) moves the block to a JDK shared scope,
      *       which a block of 64 KiB or less shares with other GC-managed blocks (a cohort: at most
      *       16384 blocks and 8 MiB or 1/8 of the limit, whichever is smaller); a larger one has one
@@ -198,10 +199,10 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
      *       scope is closed: when every other block of the cohort is closed or was found
      *       unreachable by the GC, when a reservation needs the room, or, once allocations stop,
      *       within about 0.2 s.</li>
-     *   <li>The allocating thread may still be in an access through the confined scope, which only
-     *       it can close: a block that another thread moved or closed is also held until that
-     *       thread closes its confined scope, which it does at its next {@code allocateDirect} or
-     *       {@code close()} of a buffer it allocated, or until it ends.</li>
+     *   <li>The allocating thread may still be in an access through the confined scope, which no
+     *       other thread's close waits for: a block that another thread moved or closed is also
+     *       held until that thread has left such an access, which it has at its next
+     *       {@code allocateDirect} or {@code close()} of a buffer it allocated, or once it ended.</li>
      *   <li>Whatever the above: when the GC finds the block unreachable (each block is watched on
      *       its own).</li>
      * </ul>
