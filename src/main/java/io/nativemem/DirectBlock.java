@@ -195,7 +195,7 @@ final class DirectBlock implements BlockOwner {
         } else if (!confinedOpen) {
             watched.runOnClose(this); // closed by its own thread: nothing else can free it
         } else {
-            watched.release(); // freed once its thread closes the confined scope, or by the GC
+            watched.release(); // freed once its thread settled it (closeConfined), or by the GC
             home.hand(this);
         }
     }

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A GC-managed block lives in a confined scope of the thread that allocated it until another
  * thread uses it: closed by its own thread it is freed at once; the first access from another
  * thread, whatever the method, moves it to a cohort and succeeds; closed by another thread, it is
- * freed once its own thread closed the confined scope (at its next allocateDirect or close), at
+ * freed once its own thread settled it (at its next allocateDirect or close), at
  * once if that thread ended, or by the GC.
  */
 class ThreadConfinedBlockTest {

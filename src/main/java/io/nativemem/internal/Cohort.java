@@ -15,8 +15,8 @@ import java.util.List;
  * GC-managed blocks that share one JDK shared arena, so that closing them costs one handshake
  * with every thread for the whole cohort instead of one per block.
  *
- * <p>A GC-managed block starts in a confined arena of the thread that allocated it, closed with
- * no handshake at all; it joins a cohort when another thread first uses it ({@code DirectBlock}).
+ * <p>A GC-managed block starts in the confined arena of the thread that allocated it (one per
+ * thread), and is freed from there with no handshake at all; it joins a cohort when another thread first uses it ({@code DirectBlock}).
  *
  * <p>Closing a JDK shared arena is a handshake with every thread (measured here: 30 to 235 us),
  * and it was the whole cost of {@code NativeBuffer.close()}. A closed member is refused at once
@@ -577,8 +577,9 @@ public final class Cohort {
         volatile boolean closed;
         /**
          * The block may still be accessed through the confined scope of the thread that allocated
-         * it, which only that thread can close: {@link #release()} then leaves the free to
-         * {@link #unpin()} (or to the GC, which frees it once the block is unreachable).
+         * it, which no other thread can wait for: {@link #release()} then leaves the free to
+         * {@link #unpin()}, which that thread calls once out of such accesses (or to the GC, which
+         * frees it once the block is unreachable).
          */
         private volatile boolean pinned;
         /** Whatever else had to happen before the free has happened ({@link #release()}). */
@@ -602,7 +603,7 @@ public final class Cohort {
 
         abstract Ledger ledger();
 
-        /** Marks the block as still reachable through a confined scope that other threads cannot close. */
+        /** Marks the block as still reachable through a confined scope, whose thread no other thread can wait for. */
         public void pin() {
             pinned = true;
         }
@@ -619,7 +620,7 @@ public final class Cohort {
             return !pinned && runExplicitly();
         }
 
-        /** The confined scope was closed: frees the block if it was {@link #release released} already. */
+        /** Its thread left the confined scope's accesses to it: frees the block if it was {@link #release released} already. */
         public void unpin() {
             pinned = false;
             if (released) {
@@ -627,7 +628,10 @@ public final class Cohort {
             }
         }
 
-        /** Counts a block closed outside any cohort (by a thread that cannot close its confined scope). */
+        /**
+         * Counts a block closed outside any cohort, by a thread other than its own, which may
+         * still be in an access through the confined scope.
+         */
         public void markClosed() {
             closed = true;
         }
