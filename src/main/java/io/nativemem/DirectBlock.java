@@ -104,9 +104,9 @@ final class DirectBlock implements BlockOwner {
     private record Exposed(Arena arena, MemorySegment block) {
     }
 
-    private DirectBlock(Confinement home, Arena confined) {
+    private DirectBlock(Confinement home) {
         this.home = home;
-        this.confined = confined;
+        this.confined = home.arena;
     }
 
     /** A GC-managed block charged to the process-wide ledger, in a buffer. */
@@ -126,7 +126,7 @@ final class DirectBlock implements BlockOwner {
         try {
             MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(capacity, here.arena, null);
             Faults.check(Faults.Point.WRAP);
-            DirectBlock block = new DirectBlock(here, here.arena);
+            DirectBlock block = new DirectBlock(here);
             NativeBuffer buffer = new NativeBuffer(segment, block, NativeBlocks.effectiveAlignment(alignment), viewed);
             block.root = buffer;
             block.member = Cohort.watchAlone(block, ledger, address, capacity); // last: from here on the GC may free it

@@ -421,12 +421,13 @@ public sealed class NativeBuffer implements AutoCloseable, Comparable<NativeBuff
 
     /** Moves the limit, unchecked, pulling the position back under it. */
     private void setLimit(long newLimit) {
+        // A closed block's first buffer stays empty, whatever its cursor is asked to do (see empty()).
+        long kept = owner instanceof DirectBlock block && block.closed ? 0 : newLimit;
         if (view != null) {
-            // A closed block's first buffer stays empty, whatever its cursor is asked to do (see empty()).
-            view.limit(owner instanceof DirectBlock block && block.closed ? 0 : (int) newLimit);
+            view.limit((int) kept);
         } else {
-            limit = owner instanceof DirectBlock block && block.closed ? 0 : newLimit;
-            position = Math.min(position, limit);
+            limit = kept;
+            position = Math.min(position, kept);
         }
     }
 

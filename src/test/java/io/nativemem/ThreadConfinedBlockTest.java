@@ -1,12 +1,14 @@
 package io.nativemem;
 
 import io.nativemem.internal.Cohort;
+import io.nativemem.internal.Ledger;
 import io.nativemem.testing.LedgerBalanceExtension;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
@@ -21,6 +23,7 @@ import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,8 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A GC-managed block lives in a confined scope of the thread that allocated it until another
  * thread uses it: closed by its own thread it is freed at once; the first access from another
  * thread, whatever the method, moves it to a cohort and succeeds; closed by another thread, it is
- * freed once its own thread settled it (at its next allocateDirect or close), at
- * once if that thread ended, or by the GC.
+ * freed once its own thread settled it (at its next allocateDirect or close), at once if that
+ * thread ended, or by the GC.
  */
 class ThreadConfinedBlockTest {
 
@@ -188,7 +191,7 @@ class ThreadConfinedBlockTest {
     @Test
     void closedOnItsOwnThreadTheFirstBufferStaysEmptyWhateverItsCursorIsAskedToDo() {
         for (boolean viewed : new boolean[] {true, false}) {
-            NativeBuffer buffer = DirectBlock.allocate(io.nativemem.internal.Ledger.global(), 64, 8, viewed);
+            NativeBuffer buffer = DirectBlock.allocate(Ledger.global(), 64, 8, viewed);
             buffer.putLong(0, 5).position(8);
             buffer.close();
             assertEquals(0, buffer.remaining(), "viewed " + viewed);
@@ -217,13 +220,13 @@ class ThreadConfinedBlockTest {
     void theFirstBufferLeavesTheConfinedScopeWhenItsThreadSettlesAMoveBySlice() throws Exception {
         MemoryStats before = NativeMemory.stats();
         NativeBuffer first = NativeBuffer.allocateDirect(64).putLong(0, 1).putLong(8, 2);
-        java.lang.foreign.MemorySegment.Scope confined = first.segment.scope();
+        MemorySegment.Scope confined = first.segment.scope();
         NativeBuffer slice = first.slice();
         onAnotherThread(() -> slice.position(8).compact()); // moves the block, hands it back
         assertEquals(2, first.getLong(0), "still on the confined scope, which holds the block");
         assertEquals(before.count() + 1, count());
         NativeBuffer.allocateDirect(8).close(); // settles the move
-        assertTrue(first.segment.scope() != confined, "the first buffer left the confined scope");
+        assertNotSame(confined, first.segment.scope(), "the first buffer left the confined scope");
         assertEquals(2, first.getLong(0));
         onAnotherThread(() -> {
             first.close();

@@ -16,7 +16,8 @@ import java.util.List;
  * with every thread for the whole cohort instead of one per block.
  *
  * <p>A GC-managed block starts in the confined arena of the thread that allocated it (one per
- * thread), and is freed from there with no handshake at all; it joins a cohort when another thread first uses it ({@code DirectBlock}).
+ * thread), and is freed from there with no handshake at all; it joins a cohort when another
+ * thread first uses it ({@code DirectBlock}).
  *
  * <p>Closing a JDK shared arena is a handshake with every thread (measured here: 30 to 235 us),
  * and it was the whole cost of {@code NativeBuffer.close()}. A closed member is refused at once
@@ -603,7 +604,10 @@ public final class Cohort {
 
         abstract Ledger ledger();
 
-        /** Marks the block as still reachable through a confined scope, whose thread no other thread can wait for. */
+        /**
+         * Marks the block as still reachable through a confined scope, whose thread no other
+         * thread can wait for.
+         */
         public void pin() {
             pinned = true;
         }
@@ -620,7 +624,10 @@ public final class Cohort {
             return !pinned && runExplicitly();
         }
 
-        /** Its thread left the confined scope's accesses to it: frees the block if it was {@link #release released} already. */
+        /**
+         * Its thread left the confined scope's accesses to it: frees the block if it was
+         * {@link #release released} already.
+         */
         public void unpin() {
             pinned = false;
             if (released) {
