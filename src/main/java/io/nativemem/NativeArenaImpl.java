@@ -181,7 +181,7 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
             } else {
                 synchronized (m) {
                     if (!scopeArena.scope().isAlive()) {
-                        throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
+                        throw Errors.arenaClosed(kind.label); // closed by another thread since checkUsable()
                     }
                     m.addBlock(address, size);
                     owned = true;
@@ -206,7 +206,7 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
         synchronized (this) { // close() takes it too: no record is registered after the arena closed
             if (memory == null) {
                 if (!scopeArena.scope().isAlive()) {
-                    throw Errors.alreadyClosed();
+                    throw Errors.arenaClosed(kind.label);
                 }
                 memory = ArenaMemory.register(scopeArena.scope(), origin(ledger, kind, createdAt));
             }
@@ -279,7 +279,7 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
                 } else {
                     synchronized (m) {
                         if (!scopeArena.scope().isAlive()) {
-                            throw Errors.alreadyClosed(); // closed by another thread since checkUsable()
+                            throw Errors.arenaClosed(kind.label); // closed by another thread since checkUsable()
                         }
                         m.addMapping(region.base(), region.span(), length);
                         owned = true;
@@ -369,7 +369,7 @@ final class NativeArenaImpl implements NativeArena, BlockOwner {
             throw Errors.wrongThread(owner);
         }
         if (!scopeArena.scope().isAlive()) {
-            throw Errors.alreadyClosed();
+            throw Errors.arenaClosed(kind.label);
         }
     }
 

@@ -254,7 +254,7 @@ class SlabCarvingTest {
         arena.close();
         Ledger.Snapshot closed = stats();
         IllegalStateException refused = assertThrows(IllegalStateException.class, () -> arena.allocate(16, 16));
-        assertEquals("Already closed", refused.getMessage());
+        assertEquals("Already closed: this confined arena was closed and allocates nothing more", refused.getMessage());
         assertThrows(IllegalStateException.class, () -> arena.allocateBuffer(0));
         assertThrows(IllegalStateException.class, () -> carved.fill((byte) 1));
         assertEquals(closed, stats());

@@ -129,7 +129,7 @@ public final class ArenaMemory extends Cleanup {
                                           long requestedAlignment, boolean reserved) {
         if (!reserved) {
             if (!scope.isAlive()) {
-                throw Errors.alreadyClosed();
+                throw Errors.arenaClosed((m != null ? m.origin : origin).kind());
             }
             if (m == null) {
                 m = new ArenaMemory(scope, origin);
@@ -137,7 +137,7 @@ public final class ArenaMemory extends Cleanup {
             m.origin.ledger().reserve(size);
         } else if (!scope.isAlive()) { // closed by another thread since the caller reserved
             m.origin.ledger().cancel(size);
-            throw Errors.alreadyClosed();
+            throw Errors.arenaClosed(m.origin.kind());
         }
         Ledger ledger = m.origin.ledger();
         long alignment = Math.max(requestedAlignment, Slabs.MIN_ALIGNMENT);

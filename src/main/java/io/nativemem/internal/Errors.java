@@ -58,6 +58,11 @@ public final class Errors {
         return new IllegalStateException("Already closed");
     }
 
+    /** An allocation or a mapping asked of an arena that was closed; {@code kind} as "confined". */
+    public static IllegalStateException arenaClosed(String kind) {
+        return new IllegalStateException("Already closed: this " + kind + " arena was closed and allocates nothing more");
+    }
+
     /**
      * An access to memory that was freed.
      *

@@ -27,8 +27,10 @@ final class Churn {
     private Churn() {
     }
 
-    /** The last figures a worker reported. */
-    /** A worker's line: "progress" or "done", seconds, allocations, OOMs, reserved, GCs, GC ms, and when done GCs requested. */
+    /**
+     * The last figures a worker reported, from its line: "progress" or "done", seconds,
+     * allocations, OOMs, reserved, GCs, GC ms, and when done GCs requested.
+     */
     private record Figures(double seconds, long allocations, long ooms, long reserved, long gcs, long gcMillis,
                            long requested) {
         static Figures parse(String[] f) {
