@@ -24,9 +24,9 @@ import java.lang.ref.WeakReference;
  * {@code close()}); later accesses through the first buffer, the only one on that scope, fail on
  * its emptied cursor ({@link NativeBuffer#empty}). Measured (JMH, allocateDirect + close, two
  * alternated forks each, 64 B / 4 KiB / 64 KiB): 70-76 / 117-153 / 896-910 ns, against 74-85 /
- * 146-169 / 851-884 with a confined arena per block (80 bytes of heap more per buffer: 344
- * against 264), 178-193 / 385-657 / 3,313-4,598 when every block lived in a shared cohort, and
- * 62-68 / 178-196 / 1,679-1,976 for {@code ByteBuffer.allocateDirect} + {@code invokeCleaner}.
+ * 146-169 / 851-884 with a confined arena per block (80 bytes of heap more per buffer),
+ * 178-193 / 385-657 / 3,313-4,598 when every block lived in a shared cohort, and 62-68 /
+ * 178-196 / 1,679-1,976 for {@code ByteBuffer.allocateDirect} + {@code invokeCleaner}.
  *
  * <p>The first access from another thread fails on the confined scope ({@link WrongThreadException},
  * caught in the accessor as any refused access is) and moves the block to a {@link Cohort}

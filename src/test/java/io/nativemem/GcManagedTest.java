@@ -1,8 +1,12 @@
 package io.nativemem;
 
+import io.nativemem.forked.HeapProbe;
 import io.nativemem.testing.CapturedLog;
+import io.nativemem.testing.ForkedJvm;
 import io.nativemem.testing.LedgerBalanceExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,6 +20,8 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,6 +52,25 @@ class GcManagedTest {
                 throw new AssertionError(e);
             }
         }
+    }
+
+    /**
+     * The heap a GC-managed buffer holds while it lives, in a JVM of its own ({@link HeapProbe}):
+     * the buffer, its view, its segment, the block's owner and its phantom reference (40 + 64 + 40
+     * + 40 + 56), and the reference's slot in its stripe's array (4 bytes, up to twice that while
+     * the array has room to grow). A buffer with a view carries no cursor of its own: with one it
+     * held 24 bytes more, 269 in all.
+     */
+    @ParameterizedTest(name = "{0} B")
+    @ValueSource(ints = {64, 4096})
+    void aGcManagedBufferHoldsAtMost248BytesOfHeap(int capacity) {
+        ForkedJvm.Result result = ForkedJvm.run(List.of("-XX:+UseG1GC"), HeapProbe.class,
+                Integer.toString(capacity), "100000");
+        assertEquals(0, result.exitCode(), result.toString());
+        Matcher m = Pattern.compile("perBuffer: ([0-9.]+)").matcher(result.output());
+        assertTrue(m.find(), result.toString());
+        double perBuffer = Double.parseDouble(m.group(1));
+        assertTrue(perBuffer >= 200 && perBuffer <= 248, capacity + " B buffers: " + perBuffer + " bytes of heap each");
     }
 
     @Test
