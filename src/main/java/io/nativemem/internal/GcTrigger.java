@@ -92,6 +92,16 @@ final class GcTrigger {
         return requested;
     }
 
+    /**
+     * Whether the blocks that the last GC requested here found may still be on their way to the
+     * queue: its sentinel has not come out of it yet.
+     */
+    boolean harvestPending() {
+        synchronized (lock) {
+            return queue.harvestedEpoch() < epoch;
+        }
+    }
+
     private static boolean gc() {
         if (!ExplicitGc.DISABLED) {
             System.gc();

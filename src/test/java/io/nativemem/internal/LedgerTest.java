@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The ledger on its own, with private instances: no native memory involved. Ledgers built with
@@ -200,6 +201,64 @@ class LedgerTest {
         assertFalse(waiter.isAlive());
         assertNull(failure.get());
         assertEquals(50, ledger.snapshot(0, 0).totalCapacity());
+        ledger.release(50, 1);
+    }
+
+    /**
+     * A thread whose whole wait passed without any GC reaching its end (the first GC.run under
+     * -XX:+DisableExplicitGC starts the platform MBean server, which can take a second on a busy
+     * machine) forces one before it gives up, then waits for that GC's blocks: a reference handler
+     * short of CPU hands them over after the GC returned. Here the forced GC's block arrives 50 ms
+     * after it; unforced requests are declined, as while a harvest is on its way.
+     */
+    @Test
+    void beforeGivingUpTheBlocksOfTheLastForcedGcAreAwaited() throws Exception {
+        AtomicReference<Ledger> ledgerRef = new AtomicReference<>();
+        AtomicBoolean onTheirWay = new AtomicBoolean();
+        AtomicReference<Throwable> releaseFailure = new AtomicReference<>();
+        Ledger.Reclaimer lateHarvest = new Ledger.Reclaimer() {
+            @Override
+            public int reclaimPending() {
+                return 0;
+            }
+
+            @Override
+            public boolean requestGc(boolean force) {
+                if (!force) {
+                    return false;
+                }
+                onTheirWay.set(true);
+                Thread.ofPlatform().start(() -> {
+                    try {
+                        Thread.sleep(50);
+                        ledgerRef.get().release(100, 1);
+                    } catch (Throwable t) {
+                        releaseFailure.set(t);
+                    } finally {
+                        onTheirWay.set(false);
+                    }
+                });
+                return true;
+            }
+
+            @Override
+            public boolean harvestPending() {
+                return onTheirWay.get();
+            }
+        };
+        Ledger ledger = new Ledger(100, lateHarvest);
+        ledgerRef.set(ledger);
+        assertTrue(ledger.tryReserve(100));
+        try {
+            ledger.reserve(50);
+        } catch (OutOfMemoryError e) { // JUnit would end the whole run on it: report it as a failure
+            fail("gave up before the forced GC's blocks arrived: " + e.getMessage());
+        }
+        assertNull(releaseFailure.get());
+        Ledger.Snapshot stats = ledger.snapshot(0, 0);
+        assertEquals(1, stats.gcRequests());
+        assertEquals(0, stats.failedReservations());
+        assertEquals(50, stats.totalCapacity());
         ledger.release(50, 1);
     }
 
