@@ -96,6 +96,8 @@ public final class Ledger {
 
     /** As in {@code java.nio.Bits}: 9 waits of 1, 2, 4, ... 256 ms, about 0.5 s in total. */
     static final int MAX_WAITS = 9;
+    /** The last of those waits, 256 ms: how long the slow path waits for a forced GC's blocks. */
+    private static final long LONGEST_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1) << (MAX_WAITS - 1);
 
     private final long limit;
     private final Reclaimer reclaimer;
@@ -330,7 +332,6 @@ public final class Ledger {
         long start = System.nanoTime();
         waitedReservations.increment();
         long gcsBefore = gcsStarted.get();
-        boolean interrupted = false;
         boolean succeeded = false;
         ReservationWaitEvent event = Jfr.started() ? new ReservationWaitEvent() : null;
         if (event != null) {
@@ -356,18 +357,9 @@ public final class Ledger {
                 }
                 // A release wakes us early to retry, but only a wait served in full counts:
                 // otherwise, under churn, the 9 waits are spent in microseconds.
-                long waitEnd = System.nanoTime() + waitNanos;
-                for (;;) {
-                    reclaimer.reclaimPending();
-                    if (account.take(stripe, bytes, waiters.claimedAhead(me))) {
-                        succeeded = true;
-                        return;
-                    }
-                    long left = waitEnd - System.nanoTime();
-                    if (left <= 0) {
-                        break;
-                    }
-                    interrupted |= waiters.await(me, needed -> needed <= limit - account.charged(), left);
+                if (takeBefore(me, stripe, System.nanoTime() + waitNanos, false)) {
+                    succeeded = true;
+                    return;
                 }
             }
             // Another thread's GC may have started before our garbage was dropped, or may still be
@@ -377,21 +369,10 @@ public final class Ledger {
             // Without that wait, 4 threads churning 1 MiB under 128 MiB beside 4 busy loops on 2
             // cores failed 7 allocations in 6 runs, all within the first GC requests, while the
             // reference handler had not yet handed over what that forced GC found.
-            if (gcsCompleted.get() <= gcsBefore && requestGc(true)) {
-                long harvestEnd = System.nanoTime() + (TimeUnit.MILLISECONDS.toNanos(1) << (MAX_WAITS - 1));
-                for (;;) {
-                    reclaimer.reclaimPending();
-                    if (account.take(stripe, bytes, waiters.claimedAhead(me))) {
-                        succeeded = true;
-                        return;
-                    }
-                    long left = harvestEnd - System.nanoTime();
-                    if (left <= 0 || !reclaimer.harvestPending()) {
-                        break;
-                    }
-                    interrupted |= waiters.await(me, needed -> needed <= limit - account.charged(),
-                            Math.min(left, TimeUnit.MILLISECONDS.toNanos(1)));
-                }
+            if (gcsCompleted.get() <= gcsBefore && requestGc(true)
+                    && takeBefore(me, stripe, System.nanoTime() + LONGEST_WAIT_NANOS, true)) {
+                succeeded = true;
+                return;
             }
             fail(bytes);
         } finally {
@@ -406,9 +387,31 @@ public final class Ledger {
                 event.succeeded = succeeded;
                 event.commit();
             }
-            if (interrupted) {
+            if (me.interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /**
+     * Frees what the GC found, then takes {@code me}'s bytes if they fit; else waits, woken by
+     * every release, and tries again, until {@code end}. With {@code whileHarvestPending}, it stops
+     * earlier once the last GC's blocks have all arrived, and looks at least once a millisecond.
+     *
+     * @return whether the bytes were taken
+     */
+    private boolean takeBefore(Waiters.Waiter me, int stripe, long end, boolean whileHarvestPending) {
+        for (;;) {
+            reclaimer.reclaimPending();
+            if (account.take(stripe, me.bytes, waiters.claimedAhead(me))) {
+                return true;
+            }
+            long left = end - System.nanoTime();
+            if (left <= 0 || whileHarvestPending && !reclaimer.harvestPending()) {
+                return false;
+            }
+            long wait = whileHarvestPending ? Math.min(left, TimeUnit.MILLISECONDS.toNanos(1)) : left;
+            me.interrupted |= waiters.await(me, needed -> needed <= limit - account.charged(), wait);
         }
     }
 

@@ -20,6 +20,8 @@ final class Waiters {
     /** One thread in the slow path and the bytes it claims. */
     static final class Waiter {
         final long bytes;
+        /** Whether one of its waits was cut short by an interrupt; only its own thread touches it. */
+        boolean interrupted;
 
         Waiter(long bytes) {
             this.bytes = bytes;
