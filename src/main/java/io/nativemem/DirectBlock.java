@@ -5,6 +5,7 @@ import io.nativemem.internal.Errors;
 import io.nativemem.internal.Faults;
 import io.nativemem.internal.Ledger;
 import io.nativemem.internal.NativeBlocks;
+import io.nativemem.internal.ReclaimQueue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -12,6 +13,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 import java.lang.ref.WeakReference;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The owner of one GC-managed block ({@link NativeBuffer#allocateDirect}), shared by the buffer
@@ -434,6 +437,13 @@ final class DirectBlock implements BlockOwner {
     static final class Confinement {
         private static final ThreadLocal<Confinement> CURRENT = ThreadLocal.withInitial(Confinement::new);
         private static final VarHandle HANDED;
+        /**
+         * The threads that other threads handed blocks back to, from the first block handed until
+         * they settle them: the reclaimer settles those of the threads that ended since
+         * ({@link #settleEnded}), which nothing else would until the GC found the blocks
+         * unreachable.
+         */
+        private static final Set<Confinement> OWED = ConcurrentHashMap.newKeySet();
 
         static {
             try {
@@ -441,6 +451,7 @@ final class DirectBlock implements BlockOwner {
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
+            ReclaimQueue.global().runPeriodically(Confinement::settleEnded);
         }
 
         private final Thread thread = Thread.currentThread();
@@ -489,13 +500,31 @@ final class DirectBlock implements BlockOwner {
             do {
                 top = handed;
             } while (!HANDED.compareAndSet(this, top, new Handed(block, top)));
+            if (top == null) {
+                OWED.add(this); // after the push: a settle that ran before it leaves the stack empty, harmlessly listed
+            }
             if (!thread.isAlive()) {
                 takeHanded(true); // it ended, so it accesses nothing: its scopes hold nothing back
             }
         }
 
+        /**
+         * On the reclaimer, about every 0.1 s: settles what was handed back to threads that ended
+         * since, without waiting for another hand-off to notice it. A thread that lives and no
+         * longer allocates keeps what was handed to it until the GC finds it unreachable: it may
+         * be in the middle of an access through its confined scope, which only it can say it left.
+         */
+        static void settleEnded() {
+            for (Confinement owed : OWED) {
+                if (!owed.thread.isAlive()) {
+                    owed.takeHanded(true);
+                }
+            }
+        }
+
         /** Empties the stack: settles each block (on this thread) or, once it ended, forgets it. */
         private void takeHanded(boolean ended) {
+            OWED.remove(this); // before the stack is taken: a block pushed after that lists it again
             for (Handed h = (Handed) HANDED.getAndSet(this, null); h != null; h = h.next) {
                 DirectBlock block = h.get();
                 if (block == null) {

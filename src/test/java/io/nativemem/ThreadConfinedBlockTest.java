@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -19,6 +20,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -168,6 +171,43 @@ class ThreadConfinedBlockTest {
         NativeBuffer.allocateDirect(64).close();
         Cohort.flush(); // its cohort may still admit blocks: the reclaimer would close it within 0.2 s
         assertEquals(before.count(), count());
+    }
+
+    /**
+     * Closed by another thread while its own thread lived, then that thread ended without
+     * allocating or closing again: nothing on its side will settle the block, and the buffer is
+     * still reachable here, so the GC cannot either. The reclaimer settles it (it looks about
+     * every 0.1 s); before it did, the block stayed counted until it became unreachable.
+     */
+    @Test
+    void closedByAnotherThreadWhileItsThreadLivedIsFreedSoonAfterThatThreadEnds() throws Exception {
+        MemoryStats before = NativeMemory.stats();
+        CountDownLatch allocated = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicReference<NativeBuffer> made = new AtomicReference<>();
+        Thread owner = new Thread(() -> {
+            made.set(NativeBuffer.allocateDirect(4096).putLong(0, 3));
+            allocated.countDown();
+            try {
+                closed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        owner.start();
+        allocated.await();
+        NativeBuffer buffer = made.get();
+        buffer.close(); // handed back to its thread, which lives
+        assertEquals(before.count() + 1, count(), "its thread may be in an access: the block waits for it");
+        closed.countDown();
+        owner.join();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (count() != before.count() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(before.count(), count(), "still counted 10 s after its thread ended");
+        assertEquals(before.freedExplicitly() + 1, NativeMemory.stats().freedExplicitly());
+        Reference.reachabilityFence(buffer);
     }
 
     @Test

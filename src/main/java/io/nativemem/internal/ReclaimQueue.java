@@ -10,6 +10,7 @@ import java.lang.ref.ReferenceQueue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The runtime's own cleaner: a {@link ReferenceQueue} of {@link Cleanup}s, drained by a daemon
@@ -57,6 +58,8 @@ public final class ReclaimQueue {
     // that ran stays until its stripe compacts, so closing an arena takes no lock.
     private final Stripe[] stripes = new Stripe[STRIPES];
     private volatile long harvestedEpoch;
+    /** Run by the serving thread about every {@link #IDLE_CHECK_MILLIS}, after the idle cohorts. */
+    private final List<Runnable> periodic = new CopyOnWriteArrayList<>();
 
     /** A queue served by a daemon thread named {@code threadName}, or by nobody when it is {@code null}. */
     private ReclaimQueue(String threadName) {
@@ -68,6 +71,14 @@ public final class ReclaimQueue {
             thread.setDaemon(true);
             thread.start();
         }
+    }
+
+    /**
+     * Has the serving thread run {@code task} about every {@link #IDLE_CHECK_MILLIS} from now on;
+     * what it throws is logged. For work that no allocating thread can be counted on to do.
+     */
+    public void runPeriodically(Runnable task) {
+        periodic.add(task);
     }
 
     /** The queue of every block and arena the runtime allocates, served by the reclaimer thread. */
@@ -405,6 +416,13 @@ public final class ReclaimQueue {
                     Cohort.flushIfIdle();
                 } catch (RuntimeException | Error e) {
                     System.getLogger("io.nativemem").log(System.Logger.Level.ERROR, "Closing an idle cohort failed", e);
+                }
+                for (Runnable task : periodic) {
+                    try {
+                        task.run();
+                    } catch (RuntimeException | Error e) {
+                        System.getLogger("io.nativemem").log(System.Logger.Level.ERROR, "A periodic reclaim task failed", e);
+                    }
                 }
                 trimIdleStripes();
             }
