@@ -438,10 +438,10 @@ final class DirectBlock implements BlockOwner {
         private static final ThreadLocal<Confinement> CURRENT = ThreadLocal.withInitial(Confinement::new);
         private static final VarHandle HANDED;
         /**
-         * The threads that other threads handed blocks back to, from the first block handed until
-         * they settle them: the reclaimer settles those of the threads that ended since
-         * ({@link #settleEnded}), which nothing else would until the GC found the blocks
-         * unreachable.
+         * The threads that other threads ever handed blocks back to, until they end: the reclaimer
+         * settles what was handed to those that ended ({@link #settleEnded}), which nothing else
+         * would until the GC found the blocks unreachable. Listed once per thread, so that a
+         * hand-off costs no more than a read of {@link #listed}.
          */
         private static final Set<Confinement> OWED = ConcurrentHashMap.newKeySet();
 
@@ -465,6 +465,8 @@ final class DirectBlock implements BlockOwner {
         /** Blocks whose confined scope this thread is to close: a stack pushed by other threads. */
         @SuppressWarnings("unused") // through HANDED
         private volatile Handed handed;
+        /** Whether this is in {@link #OWED}: set by the first hand-off, for good. */
+        private volatile boolean listed;
 
         /** Weak: a block handed back and then dropped is the GC's to free, which this must not prevent. */
         private static final class Handed extends WeakReference<DirectBlock> {
@@ -500,8 +502,9 @@ final class DirectBlock implements BlockOwner {
             do {
                 top = handed;
             } while (!HANDED.compareAndSet(this, top, new Handed(block, top)));
-            if (top == null) {
-                OWED.add(this); // after the push: a settle that ran before it leaves the stack empty, harmlessly listed
+            if (!listed) {
+                listed = true;
+                OWED.add(this);
             }
             if (!thread.isAlive()) {
                 takeHanded(true); // it ended, so it accesses nothing: its scopes hold nothing back
@@ -517,6 +520,7 @@ final class DirectBlock implements BlockOwner {
         static void settleEnded() {
             for (Confinement owed : OWED) {
                 if (!owed.thread.isAlive()) {
+                    OWED.remove(owed); // a later hand-off finds it ended and settles at once
                     owed.takeHanded(true);
                 }
             }
@@ -524,7 +528,6 @@ final class DirectBlock implements BlockOwner {
 
         /** Empties the stack: settles each block (on this thread) or, once it ended, forgets it. */
         private void takeHanded(boolean ended) {
-            OWED.remove(this); // before the stack is taken: a block pushed after that lists it again
             for (Handed h = (Handed) HANDED.getAndSet(this, null); h != null; h = h.next) {
                 DirectBlock block = h.get();
                 if (block == null) {
