@@ -21,7 +21,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,6 +54,28 @@ class ThreadConfinedBlockTest {
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }
+    }
+
+    /**
+     * Starts a thread that allocates a 4 KiB buffer holding {@code value} at index 0, puts it in
+     * {@code out[0]}, then waits for {@code release} (alive, allocating nothing more); returns it
+     * once the buffer is there.
+     */
+    private static Thread ownerThatWaits(long value, CountDownLatch release, NativeBuffer[] out)
+            throws InterruptedException {
+        CountDownLatch allocated = new CountDownLatch(1);
+        Thread owner = new Thread(() -> {
+            out[0] = NativeBuffer.allocateDirect(4096).putLong(0, value);
+            allocated.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        owner.start();
+        allocated.await();
+        return owner;
     }
 
     private static long count() {
@@ -182,21 +203,10 @@ class ThreadConfinedBlockTest {
     @Test
     void closedByAnotherThreadWhileItsThreadLivedIsFreedSoonAfterThatThreadEnds() throws Exception {
         MemoryStats before = NativeMemory.stats();
-        CountDownLatch allocated = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
-        AtomicReference<NativeBuffer> made = new AtomicReference<>();
-        Thread owner = new Thread(() -> {
-            made.set(NativeBuffer.allocateDirect(4096).putLong(0, 3));
-            allocated.countDown();
-            try {
-                closed.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        owner.start();
-        allocated.await();
-        NativeBuffer buffer = made.get();
+        NativeBuffer[] made = new NativeBuffer[1];
+        Thread owner = ownerThatWaits(3, closed, made);
+        NativeBuffer buffer = made[0];
         buffer.close(); // handed back to its thread, which lives
         assertEquals(before.count() + 1, count(), "its thread may be in an access: the block waits for it");
         closed.countDown();
@@ -316,20 +326,9 @@ class ThreadConfinedBlockTest {
     private static void closedElsewhereWhileItsThreadWaits(boolean moved) throws Exception {
         MemoryStats before = NativeMemory.stats();
         CountDownLatch release = new CountDownLatch(1);
-        CountDownLatch allocated = new CountDownLatch(1);
         NativeBuffer[] handed = new NativeBuffer[1];
-        Thread owner = new Thread(() -> {
-            handed[0] = NativeBuffer.allocateDirect(4096).putLong(0, 5);
-            allocated.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        owner.start();
+        Thread owner = ownerThatWaits(5, release, handed);
         try {
-            allocated.await();
             if (moved) {
                 assertEquals(5, handed[0].getLong(0)); // moves it to a cohort; it waits for its thread
             }
