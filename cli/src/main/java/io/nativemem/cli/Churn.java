@@ -18,7 +18,9 @@ import java.util.Set;
  * {@code churn}: the idea of OpenJDK's DirectBufferAllocTest. Threads allocate buffers and drop
  * them at once, so only the GC can give memory back; nativemem and
  * {@code ByteBuffer.allocateDirect} each run in a JVM of their own under the same limit, with a
- * live progress line, then side by side in a table.
+ * live progress line, then side by side in a table. {@code --impl all} adds a third JVM, the JDK's
+ * churn after one FFM downcall was linked: the price every process that uses the FFM API pays on
+ * each full GC, which nativemem (whose libc calls are downcalls) cannot avoid.
  */
 final class Churn {
 
@@ -59,8 +61,10 @@ final class Churn {
         String impl = options.text("impl", "both");
         List<String> impls = switch (impl) {
             case "both" -> List.of("nativemem", "jdk");
-            case "nativemem", "jdk" -> List.of(impl);
-            default -> throw new UsageException("--impl " + impl + ": expected nativemem, jdk or both");
+            case "all" -> List.of("nativemem", "jdk", ChurnWorker.JDK_WITH_FFM);
+            case "nativemem", "jdk", ChurnWorker.JDK_WITH_FFM -> List.of(impl);
+            default -> throw new UsageException("--impl " + impl + ": expected nativemem, jdk, " + ChurnWorker.JDK_WITH_FFM
+                    + ", both or all");
         };
         long limit = options.bytes("limit", 128L << 20);
         if (limit <= 0) {
@@ -92,13 +96,24 @@ final class Churn {
         for (int i = 0; i < impls.size(); i++) {
             Figures f = results.get(i);
             boolean ours = impls.get(i).equals("nativemem");
-            table.row(ours ? "nativemem NativeBuffer.allocateDirect" : "JDK ByteBuffer.allocateDirect",
+            table.row(switch (impls.get(i)) {
+                        case "nativemem" -> "nativemem NativeBuffer.allocateDirect";
+                        case "jdk" -> "JDK ByteBuffer.allocateDirect";
+                        default -> "JDK allocateDirect, FFM in use";
+                    },
                     f.allocations(), String.format(Locale.ROOT, "%.0f", f.rate()), f.ooms(), f.gcs(), f.perGc(),
                     f.millisPerGc(), ours ? Long.toString(f.requested()) : "-",
                     jdk == null || jdk.rate() == 0 ? "-" : String.format(Locale.ROOT, "%.2fx", f.rate() / jdk.rate()));
         }
         out.println();
         table.print(out);
+        if (impls.contains("nativemem") && impls.contains(ChurnWorker.JDK_WITH_FFM)) {
+            Figures control = results.get(impls.indexOf(ChurnWorker.JDK_WITH_FFM));
+            if (control.rate() > 0) {
+                out.printf(Locale.ROOT, "nativemem against allocateDirect in a JVM that uses the FFM API too: %.2fx%n",
+                        results.get(impls.indexOf("nativemem")).rate() / control.rate());
+            }
+        }
     }
 
     private static Figures runWorker(String impl, long limit, int threads, double seconds, String size,
@@ -110,7 +125,11 @@ final class Churn {
         command.addAll(launchedAsThisJvm());
         command.addAll(List.of(ChurnWorker.COMMAND,
                 "--impl", impl, "--threads", Integer.toString(threads), "--seconds", trim(seconds), "--size", size));
-        String label = impl.equals("jdk") ? "JDK allocateDirect" : "nativemem";
+        String label = switch (impl) {
+            case "jdk" -> "JDK allocateDirect";
+            case ChurnWorker.JDK_WITH_FFM -> "JDK, FFM in use";
+            default -> "nativemem";
+        };
         Figures last = new Figures(0, 0, 0, 0, 0, 0, 0);
         try {
             Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();

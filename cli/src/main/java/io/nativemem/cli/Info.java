@@ -26,7 +26,9 @@ final class Info {
                            --limit SIZE     the limit for the demo (default 64m)
                   churn    threads allocate buffers and drop them at once, so only the GC frees
                            them: nativemem beside ByteBuffer.allocateDirect under the same limit
-                           --impl nativemem|jdk|both   (default both)
+                           --impl nativemem|jdk|jdk-ffm|both|all   (default both; all adds
+                                  jdk-ffm: the JDK's churn after one FFM downcall, the
+                                  full-GC cost every FFM user pays)
                            --limit SIZE     (default 128m)
                            --threads N      (default max(4, 2 x cores))
                            --seconds S      per implementation (default 5)

@@ -76,6 +76,20 @@ class CliTest {
     }
 
     @Test
+    void churnAllAddsTheJdkInAJvmThatUsesTheFfmApi() {
+        ForkedJvm.Result result = run("churn", "--impl", "all", "--seconds", "1", "--limit", "64m");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertContains(result, "nativemem NativeBuffer.allocateDirect");
+        assertContains(result, "JDK ByteBuffer.allocateDirect");
+        String control = result.output().lines().filter(l -> l.contains("JDK allocateDirect, FFM in use"))
+                .findFirst().orElseThrow(() -> new AssertionError("no row for the control: " + result));
+        String[] cells = control.strip().split("\\s{2,}");
+        assertTrue(Long.parseLong(cells[1]) > 0, "the control allocated: " + result);
+        assertTrue(result.output().matches("(?s).*nativemem against allocateDirect in a JVM that uses the FFM API too: "
+                + "\\d+\\.\\d\\dx.*"), result.toString());
+    }
+
+    @Test
     void statsSaysWhereTheLimitCameFrom() {
         ForkedJvm.Result unset = run("stats");
         assertEquals(0, unset.exitCode(), unset.toString());
@@ -97,10 +111,12 @@ class CliTest {
         assertContains(stats, "glibc 2.");
         assertFalse(stats.output().contains("WARNING"), stats.toString());
         // The churn starts a worker JVM the way it was started itself: on the module path here.
-        ForkedJvm.Result churn = ForkedCommand.modulePath("churn", "--impl", "nativemem", "--seconds", "1",
+        // The FFM control calls a restricted method of its own: the command's module has native access too.
+        ForkedJvm.Result churn = ForkedCommand.modulePath("churn", "--impl", "all", "--seconds", "1",
                 "--limit", "64m");
         assertEquals(0, churn.exitCode(), churn.toString());
         assertContains(churn, "nativemem NativeBuffer.allocateDirect");
+        assertContains(churn, "JDK allocateDirect, FFM in use");
         assertFalse(churn.output().contains("WARNING"), churn.toString());
     }
 
@@ -115,7 +131,7 @@ class CliTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "frobnicate|unknown command 'frobnicate'",
-        "churn --impl rust|--impl rust: expected nativemem, jdk or both",
+        "churn --impl rust|--impl rust: expected nativemem, jdk, jdk-ffm, both or all",
         "churn --threads 0|--threads 0: expected a whole number above 0",
         "churn --seconds -1|--seconds -1: expected seconds",
         "churn --size 12x|--size 12x: not a size",
