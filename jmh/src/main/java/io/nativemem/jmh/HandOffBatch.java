@@ -103,6 +103,27 @@ public class HandOffBatch {
         return sum;
     }
 
+    /**
+     * The buffers handed over and closed there without being used: the free a consumer thread
+     * does for a producer (nativemem: the block goes back to its thread, which frees it at its
+     * next allocation).
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void nativememCloseOnly(Nativemem state) {
+        for (NativeBuffer buffer : state.producer.next()) {
+            buffer.close();
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void jdkCloseOnly(Jdk state) {
+        for (ByteBuffer buffer : state.producer.next()) {
+            io.nativemem.jmh.Jdk.UNSAFE.invokeCleaner(buffer);
+        }
+    }
+
     /** A thread that fills a batch when asked, and spins while the reader works. */
     private static final class Producer<T> implements Runnable {
         private final T[] batch;
