@@ -58,10 +58,7 @@ class CliTest {
 
     @Test
     void churnBothPrintsBothRowsSideBySide() {
-        ForkedJvm.Result result = run("churn", "--impl", "both", "--seconds", "3", "--limit", "64m");
-        assertEquals(0, result.exitCode(), result.toString());
-        assertContains(result, "nativemem NativeBuffer.allocateDirect");
-        assertContains(result, "JDK ByteBuffer.allocateDirect");
+        ForkedJvm.Result result = churnUnder64m("both", "3");
         assertContains(result, "vs allocateDirect");
         assertContains(result, "1.0 MiB per buffer");
         String ours = result.output().lines().filter(l -> l.contains("nativemem NativeBuffer.allocateDirect"))
@@ -77,16 +74,22 @@ class CliTest {
 
     @Test
     void churnAllAddsTheJdkInAJvmThatUsesTheFfmApi() {
-        ForkedJvm.Result result = run("churn", "--impl", "all", "--seconds", "1", "--limit", "64m");
-        assertEquals(0, result.exitCode(), result.toString());
-        assertContains(result, "nativemem NativeBuffer.allocateDirect");
-        assertContains(result, "JDK ByteBuffer.allocateDirect");
+        ForkedJvm.Result result = churnUnder64m("all", "1");
         String control = result.output().lines().filter(l -> l.contains("JDK allocateDirect, FFM in use"))
                 .findFirst().orElseThrow(() -> new AssertionError("no row for the control: " + result));
         String[] cells = control.strip().split("\\s{2,}");
         assertTrue(Long.parseLong(cells[1]) > 0, "the control allocated: " + result);
         assertTrue(result.output().matches("(?s).*nativemem against allocateDirect in a JVM that uses the FFM API too: "
                 + "\\d+\\.\\d\\dx.*"), result.toString());
+    }
+
+    /** Runs {@code churn --impl IMPL} for SECONDS each under 64 MiB: it must end well, with the nativemem and the JDK rows. */
+    private static ForkedJvm.Result churnUnder64m(String impl, String seconds) {
+        ForkedJvm.Result result = run("churn", "--impl", impl, "--seconds", seconds, "--limit", "64m");
+        assertEquals(0, result.exitCode(), result.toString());
+        assertContains(result, "nativemem NativeBuffer.allocateDirect");
+        assertContains(result, "JDK ByteBuffer.allocateDirect");
+        return result;
     }
 
     @Test
